@@ -1,0 +1,332 @@
+/*
+** check.c — replay the migrations into :memory: before anything is emitted
+** (see check.h).
+**
+** Each migration runs the way the runtime runs it: foreign keys off, inside
+** BEGIN … COMMIT unless it says `-- sqlmig:no-transaction`, one statement at a
+** time with sqlite3_prepare_v2() and its tail pointer, then PRAGMA
+** foreign_key_check. An authorizer catches, at prepare time, what cannot run
+** inside that transaction: transaction control and journal-mode changes.
+*/
+#include "check.h"
+
+#include "diag.h"
+#include "sqlmig.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the authorizer refused while one statement was prepared. */
+struct guard {
+    const char *refused;   /* NULL: nothing */
+};
+
+static int guard_authorizer(void *ctx, int action, const char *a, const char *b,
+                            const char *db, const char *trigger)
+{
+    struct guard *g = ctx;
+    (void)db;
+    (void)trigger;
+    if (action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT) {
+        g->refused = "is transaction control, in a migration that runs in a transaction "
+                     "(sqlmig wraps each migration in BEGIN IMMEDIATE ... COMMIT): remove it, "
+                     "or make the first line '-- sqlmig:no-transaction'";
+        return SQLITE_DENY;
+    }
+    if (action == SQLITE_PRAGMA && b && sqlite3_stricmp(a, "journal_mode") == 0) {
+        g->refused = "journal_mode cannot change the journal inside a transaction: put it in a "
+                     "migration whose first line is '-- sqlmig:no-transaction'";
+        return SQLITE_DENY;
+    }
+    return SQLITE_OK;
+}
+
+/* Offset of the first token at or after `p` (skipping blanks and comments). */
+static size_t first_token(const char *text, size_t p, size_t len)
+{
+    while (p < len) {
+        unsigned char c = (unsigned char)text[p];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            p++;
+        } else if (c == '-' && p + 1 < len && text[p + 1] == '-') {
+            while (p < len && text[p] != '\n')
+                p++;
+        } else if (c == '/' && p + 1 < len && text[p + 1] == '*') {
+            p += 2;
+            while (p < len && !(text[p] == '*' && p + 1 < len && text[p + 1] == '/'))
+                p++;
+            p = p + 2 < len ? p + 2 : len;
+        } else {
+            break;
+        }
+    }
+    return p;
+}
+
+static int starts_with_word(const char *text, size_t p, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    if (len - p < n || sqlite3_strnicmp(text + p, word, (int)n) != 0)
+        return 0;
+    return len - p == n || !(text[p + n] == '_' || (text[p + n] >= 'a' && text[p + n] <= 'z') ||
+                             (text[p + n] >= 'A' && text[p + n] <= 'Z') ||
+                             (text[p + n] >= '0' && text[p + n] <= '9'));
+}
+
+/* Print `message` at byte `offset` of migration `m`. */
+static void report(const struct tool_migration *m, size_t offset, const char *message)
+{
+    unsigned line, col;
+    diag_position(m->up, offset, m->up_line, &line, &col);
+    diag_error(m->path, line, col, "%s", message);
+}
+
+/* Print "WORD <why>" at `start`, WORD being the statement's first keyword. */
+static void report_refused(const struct tool_migration *m, size_t start, const char *why)
+{
+    char message[512];
+    int n = 0;
+
+    while (start + (size_t)n < m->up_len && n < 24 &&
+           ((m->up[start + n] >= 'A' && m->up[start + n] <= 'Z') ||
+            (m->up[start + n] >= 'a' && m->up[start + n] <= 'z')))
+        n++;
+    snprintf(message, sizeof message, "%.*s %s", n, m->up + start, why);
+    report(m, start, message);
+}
+
+static int exec_simple(sqlite3 *db, const char *sql, const char *what)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        diag_fatal("replay database: %s: %s", what, err ? err : sqlite3_errmsg(db));
+        sqlite3_free(err);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+** Report rows that violate a foreign key after migration `m`, as the runtime
+** would refuse to commit them.
+*/
+static int check_foreign_keys(sqlite3 *db, const struct tool_migration *m)
+{
+    sqlite3_stmt *st;
+    int rc, problems = 0;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK) {
+        diag_fatal("replay database: foreign_key_check: %s", sqlite3_errmsg(db));
+        return 1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (problems++ == 0)
+            diag_error(m->path, 0, 0,
+                       "leaves a row of table '%s' (rowid %lld) whose foreign key to '%s' "
+                       "matches no row: PRAGMA foreign_key_check must be clean before commit",
+                       (const char *)sqlite3_column_text(st, 0),
+                       (long long)sqlite3_column_int64(st, 1),
+                       (const char *)sqlite3_column_text(st, 2));
+    }
+    if (rc != SQLITE_DONE) {
+        diag_fatal("replay database: foreign_key_check: %s", sqlite3_errmsg(db));
+        problems++;
+    }
+    sqlite3_finalize(st);
+    return problems ? 1 : 0;
+}
+
+/* Run one migration statement by statement; 0 on success. */
+static int replay_one(sqlite3 *db, const struct tool_migration *m)
+{
+    int in_tx = !(m->flags & SQLMIG_NO_TRANSACTION);
+    size_t pos = 0, statements = 0;
+    struct guard g = { NULL };
+
+    if (in_tx && exec_simple(db, "BEGIN", "BEGIN") != 0)
+        return 1;
+    while (pos < m->up_len) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        size_t start = first_token(m->up, pos, m->up_len);
+        int rc;
+
+        g.refused = NULL;
+        if (in_tx)
+            sqlite3_set_authorizer(db, guard_authorizer, &g);
+        rc = sqlite3_prepare_v2(db, m->up + pos, (int)(m->up_len - pos), &st, &tail);
+        sqlite3_set_authorizer(db, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            int off = sqlite3_error_offset(db);
+            if (g.refused)
+                report_refused(m, start, g.refused);
+            else
+                report(m, off >= 0 ? pos + (size_t)off : start, sqlite3_errmsg(db));
+            return 1;
+        }
+        if (!st) /* only blanks, comments or semicolons were left */
+            break;
+        statements++;
+        if (in_tx && starts_with_word(m->up, start, m->up_len, "VACUUM")) {
+            sqlite3_finalize(st);
+            report_refused(m, start, "cannot run inside a transaction: put it in a "
+                                     "migration whose first line is '-- sqlmig:no-transaction'");
+            return 1;
+        }
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        if (rc != SQLITE_DONE) {
+            int off = sqlite3_error_offset(db);
+            report(m, off >= 0 ? pos + (size_t)off : start, sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+            return 1;
+        }
+        sqlite3_finalize(st);
+        pos = (size_t)(tail - m->up);
+    }
+    if (statements == 0) {
+        diag_error(m->path, 0, 0, "empty migration: the file has no SQL statement "
+                                  "(only blanks and comments)");
+        return 1;
+    }
+    /* In a transaction the migration must still be inside it, and outside
+       one it must not leave one open. */
+    if (sqlite3_get_autocommit(db) == in_tx) {
+        diag_error(m->path, 0, 0, in_tx ? "the migration ended the transaction sqlmig runs it in"
+                                        : "the migration leaves a transaction open");
+        return 1;
+    }
+    if (check_foreign_keys(db, m) != 0)
+        return 1;
+    if (in_tx && exec_simple(db, "COMMIT", "COMMIT") != 0)
+        return 1;
+    return 0;
+}
+
+static char *dup_text(const unsigned char *s)
+{
+    return strdup(s ? (const char *)s : "");
+}
+
+/* Start schema.sql with a comment naming the folder (never its full path). */
+static int append_header(struct tool_folder *f, size_t *len, size_t *cap)
+{
+    const char *base = strrchr(f->dir, '/');
+    size_t dl = strlen(f->dir);
+    int n;
+
+    /* "migrations/" given with a trailing slash still names "migrations". */
+    while (dl > 1 && f->dir[dl - 1] == '/')
+        dl--;
+    base = f->dir + dl;
+    while (base > f->dir && base[-1] != '/')
+        base--;
+    *cap = 256 + (size_t)(f->dir + dl - base);
+    f->schema_sql = malloc(*cap);
+    if (!f->schema_sql)
+        return -1;
+    n = snprintf(f->schema_sql, *cap,
+                 "-- The schema that %.*s/ reaches, as replayed by sqlmig compile.\n"
+                 "-- Generated: do not edit.\n\n",
+                 (int)(f->dir + dl - base), base);
+    *len = (size_t)n;
+    return 0;
+}
+
+/* Read the final schema: objects sorted for the runtime, text for schema.sql. */
+static int collect_schema(sqlite3 *db, struct tool_folder *f)
+{
+    static const char objects_sql[] =
+        "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND "
+        "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name";
+    /* Tables first, each group in creation order, so schema.sql can be run. */
+    static const char text_sql[] =
+        "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND "
+        "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type <> 'table', rowid";
+    sqlite3_stmt *st;
+    size_t cap = 0, len = 0;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, objects_sql, -1, &st, NULL) != SQLITE_OK)
+        goto sqlite_fail;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct tool_object *o;
+        if (f->object_count == cap) {
+            struct tool_object *grown;
+            cap = cap ? cap * 2 : 32;
+            grown = realloc(f->objects, cap * sizeof *grown);
+            if (!grown)
+                goto oom;
+            f->objects = grown;
+        }
+        o = &f->objects[f->object_count++];
+        o->type = dup_text(sqlite3_column_text(st, 0));
+        o->name = dup_text(sqlite3_column_text(st, 1));
+        o->sql = dup_text(sqlite3_column_text(st, 2));
+        if (!o->type || !o->name || !o->sql)
+            goto oom;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto sqlite_fail;
+
+    if (sqlite3_prepare_v2(db, text_sql, -1, &st, NULL) != SQLITE_OK)
+        goto sqlite_fail;
+    cap = 0;
+    if (append_header(f, &len, &cap) != 0)
+        goto oom;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *sql = (const char *)sqlite3_column_text(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        if (len + n + 4 > cap) {
+            char *grown;
+            cap = (len + n + 4) * 2;
+            grown = realloc(f->schema_sql, cap);
+            if (!grown)
+                goto oom;
+            f->schema_sql = grown;
+        }
+        memcpy(f->schema_sql + len, sql, n);
+        memcpy(f->schema_sql + len + n, ";\n\n", 3);
+        len += n + 3;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto sqlite_fail;
+    f->schema_len = len;
+    return 0;
+
+oom:
+    sqlite3_finalize(st);
+    diag_fatal("out of memory");
+    return 1;
+sqlite_fail:
+    diag_fatal("replay database: reading the final schema: %s", sqlite3_errmsg(db));
+    return 1;
+}
+
+int check_replay(struct tool_folder *f)
+{
+    sqlite3 *db = NULL;
+    size_t i;
+    int problems = 0;
+
+    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
+        != SQLITE_OK) {
+        diag_fatal("cannot open an in-memory SQLite database: %s",
+                   db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return 1;
+    }
+    /* The runtime switches foreign keys off around every migration. */
+    if (exec_simple(db, "PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys") != 0)
+        problems = 1;
+    for (i = 0; !problems && i < f->count; i++)
+        problems = replay_one(db, &f->items[i]);
+    if (!problems)
+        problems = collect_schema(db, f);
+    sqlite3_close(db);
+    return problems;
+}

@@ -1,0 +1,274 @@
+/*
+** main.c — the `sqlmig` command: argument parsing and sub-command dispatch.
+**
+**   sqlmig compile DIR --symbol NAME --output-c NAME.c --output-h NAME.h
+**                      [--depfile NAME.d] [--schema schema.sql]
+**   sqlmig check DIR          read and replay the folder, write nothing
+**   sqlmig new DIR NAME       create the next migration file in DIR
+**   sqlmig --version | --help
+*/
+#include "buf.h"
+#include "check.h"
+#include "diag.h"
+#include "emit.h"
+#include "folder.h"
+#include "scan.h"
+#include "sqlmig.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: sqlmig compile DIR --symbol NAME --output-c FILE.c --output-h FILE.h\n"
+    "                          [--depfile FILE.d] [--schema FILE.sql]\n"
+    "       sqlmig check DIR\n"
+    "       sqlmig new DIR NAME\n"
+    "       sqlmig --version\n"
+    "\n"
+    "compile  read the migrations in DIR, apply them to an in-memory SQLite\n"
+    "         database, and write C that embeds them as `const struct sqlmig_set\n"
+    "         NAME` (see sqlmig.h). Outputs are rewritten only when they change.\n"
+    "check    the same reading and replay, without writing anything.\n"
+    "new      create DIR/<next version>_NAME.sql, numbered after the newest one.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("sqlmig: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n", stderr);
+    fputs(usage_text, stderr);
+    return 2;
+}
+
+struct compile_args {
+    const char *dir;
+    const char *symbol;
+    const char *output_c;
+    const char *output_h;
+    const char *depfile;
+    const char *schema;
+};
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* Remove every output named on the command line: a failed run leaves none. */
+static void remove_outputs(const struct compile_args *a)
+{
+    const char *outputs[4];
+    size_t i;
+
+    outputs[0] = a->output_c;
+    outputs[1] = a->output_h;
+    outputs[2] = a->depfile;
+    outputs[3] = a->schema;
+    for (i = 0; i < 4; i++)
+        if (outputs[i] && unlink(outputs[i]) != 0 && errno != ENOENT)
+            diag_fatal("cannot remove %s: %s", outputs[i], strerror(errno));
+}
+
+/* Render one output into `b` and write it if it changed; 0 on success. */
+static int write_output(const char *path, struct buf *b)
+{
+    char err[512];
+
+    if (write_if_changed(path, b, err, sizeof err) != 0) {
+        diag_fatal("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int emit_all(const struct compile_args *a, const struct tool_folder *f)
+{
+    struct buf b;
+    char err[512] = "";
+    int rc = -1;
+
+    buf_init(&b);
+
+    if (emit_c(f, a->symbol, base_name(a->output_h), &b, err, sizeof err) != 0 ||
+        write_output(a->output_c, &b) != 0)
+        goto done;
+    buf_free(&b);
+    if (emit_h(a->symbol, &b, err, sizeof err) != 0 || write_output(a->output_h, &b) != 0)
+        goto done;
+    if (a->schema) {
+        buf_free(&b);
+        if (emit_schema(f, &b, err, sizeof err) != 0 || write_output(a->schema, &b) != 0)
+            goto done;
+    }
+    /* Last, and always: Ninja reads a missing depfile as "no dependencies". */
+    if (a->depfile) {
+        buf_free(&b);
+        if (emit_depfile(f, a->output_c, &b, err, sizeof err) != 0 ||
+            write_output(a->depfile, &b) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    if (rc != 0 && err[0])
+        diag_fatal("%s", err);
+    buf_free(&b);
+    return rc;
+}
+
+static int read_and_replay(const char *dir, struct tool_folder *f)
+{
+    int problems = folder_read(dir, f);
+    if (problems == 0)
+        problems = check_replay(f);
+    return problems;
+}
+
+static int cmd_compile(int argc, char **argv)
+{
+    struct compile_args a;
+    struct tool_folder f;
+    int i, rc;
+
+    memset(&a, 0, sizeof a);
+    for (i = 0; i < argc; i++) {
+        const char **slot = NULL;
+        if (strcmp(argv[i], "--symbol") == 0)
+            slot = &a.symbol;
+        else if (strcmp(argv[i], "--output-c") == 0)
+            slot = &a.output_c;
+        else if (strcmp(argv[i], "--output-h") == 0)
+            slot = &a.output_h;
+        else if (strcmp(argv[i], "--depfile") == 0)
+            slot = &a.depfile;
+        else if (strcmp(argv[i], "--schema") == 0)
+            slot = &a.schema;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return usage_error("compile: unknown option '%s'", argv[i]);
+        else if (a.dir)
+            return usage_error("compile: more than one folder given ('%s')", argv[i]);
+        else
+            a.dir = argv[i];
+        if (slot) {
+            if (i + 1 >= argc)
+                return usage_error("compile: %s needs a value", argv[i]);
+            *slot = argv[++i];
+        }
+    }
+    if (!a.dir)
+        return usage_error("compile: %s", "no migrations folder given");
+    if (!a.symbol || !a.output_c || !a.output_h)
+        return usage_error("compile: %s", "--symbol, --output-c and --output-h are required");
+    if (!emit_valid_symbol(a.symbol))
+        return usage_error("compile: --symbol '%s' is not a C identifier that a program "
+                           "may define ([A-Za-z][A-Za-z0-9_]*, no leading underscore)",
+                           a.symbol);
+
+    memset(&f, 0, sizeof f);
+    rc = read_and_replay(a.dir, &f);
+    if (rc == 0)
+        rc = emit_all(&a, &f) != 0;
+    if (rc != 0)
+        remove_outputs(&a);
+    tool_folder_free(&f);
+    return rc ? 1 : 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct tool_folder f;
+    int rc;
+
+    if (argc != 1)
+        return usage_error("check: %s", "expected exactly one folder");
+    memset(&f, 0, sizeof f);
+    rc = read_and_replay(argv[0], &f);
+    if (rc == 0)
+        printf("%s: %zu migration%s replayed, %zu schema object%s\n", argv[0], f.count,
+               f.count == 1 ? "" : "s", f.object_count, f.object_count == 1 ? "" : "s");
+    tool_folder_free(&f);
+    return rc ? 1 : 0;
+}
+
+/*
+** Create DIR/<next>_NAME.sql. The next version is the newest plus one, with
+** as many digits as the widest existing version (at least four), so that
+** the folder also sorts well in a file browser.
+*/
+static int cmd_new(int argc, char **argv)
+{
+    struct tool_folder f;
+    char file[512], *path;
+    size_t i, width = 4;
+    int64_t next = 1;
+    FILE *fp;
+    struct scan_name sn;
+    int n;
+
+    if (argc != 2)
+        return usage_error("new: %s", "expected a folder and a name");
+    memset(&f, 0, sizeof f);
+    if (folder_read(argv[0], &f) != 0) {
+        tool_folder_free(&f);
+        return 1;
+    }
+    for (i = 0; i < f.count; i++) {
+        size_t digits = strspn(f.items[i].file, "0123456789");
+        if (digits > width)
+            width = digits;
+    }
+    if (f.count > 0) {
+        if (f.items[f.count - 1].version == INT64_MAX) {
+            diag_error(f.items[f.count - 1].path, 0, 0, "no version is left after this one");
+            tool_folder_free(&f);
+            return 1;
+        }
+        next = f.items[f.count - 1].version + 1;
+    }
+    tool_folder_free(&f);
+
+    n = snprintf(file, sizeof file, "%0*" PRId64 "_%s.sql", (int)width, next, argv[1]);
+    scan_file_name(file, &sn);
+    if (n < 0 || (size_t)n >= sizeof file || sn.kind != SCAN_PLAIN || strchr(argv[1], '/'))
+        return usage_error("new: '%s' does not make a valid migration file name", argv[1]);
+    path = malloc(strlen(argv[0]) + strlen(file) + 2);
+    if (!path) {
+        diag_fatal("out of memory");
+        return 1;
+    }
+    sprintf(path, "%s/%s", argv[0], file);
+    fp = fopen(path, "wx");
+    if (!fp || fprintf(fp, "-- %s\n", argv[1]) < 0 || fclose(fp) != 0) {
+        diag_error(path, 0, 0, "cannot create: %s", strerror(errno));
+        free(path);
+        return 1;
+    }
+    printf("%s\n", path);
+    free(path);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("%s", "no command given");
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("sqlmig %s\n", SQLMIG_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "compile") == 0)
+        return cmd_compile(argc - 2, argv + 2);
+    if (strcmp(argv[1], "check") == 0)
+        return cmd_check(argc - 2, argv + 2);
+    if (strcmp(argv[1], "new") == 0)
+        return cmd_new(argc - 2, argv + 2);
+    return usage_error("unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,52 @@
+/*
+** model.h — what `sqlmig compile` knows about a migrations folder once it is
+** read: the migrations in version order and the final schema of the replay.
+** Every string is heap-allocated and owned by the struct that holds it;
+** sqlmig_tool_free_* release them.
+*/
+#ifndef SQLMIG_MODEL_H
+#define SQLMIG_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One migration file (or up/down pair) as read from the folder. */
+struct tool_migration {
+    int64_t version;
+    char *name;          /* "create_users" */
+    char *file;          /* "0001_create_users.sql": name inside the folder */
+    char *path;          /* "DIR/0001_create_users.sql": for diagnostics */
+    char *up;            /* the up-SQL bytes, exactly as in the file */
+    size_t up_len;
+    unsigned up_line;    /* line of the file on which `up` starts (1) */
+    char *down_file;     /* NULL when there is no down part */
+    char *down_path;
+    char *down;
+    size_t down_len;
+    char checksum[65];   /* SHA-256 of `up` with CRLF read as LF, hex */
+    unsigned flags;      /* SQLMIG_NO_TRANSACTION */
+};
+
+/* One row of sqlite_schema after the replay. */
+struct tool_object {
+    char *type;
+    char *name;
+    char *sql;
+};
+
+/* Everything compile reads and computes. */
+struct tool_folder {
+    char *dir;                        /* the folder as given */
+    struct tool_migration *items;     /* sorted by version */
+    size_t count;
+    char **inputs;                    /* every file read, for the depfile */
+    size_t input_count;
+    struct tool_object *objects;      /* sorted by (type, name), byte order */
+    size_t object_count;
+    char *schema_sql;                 /* schema.sql text: creation order */
+    size_t schema_len;
+};
+
+void tool_folder_free(struct tool_folder *f);
+
+#endif
