@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Every rejection of `sqlmig compile`, each with its own message: for each
+# tests/fixtures/bad/CASE, compile CASE/migrations and compare stderr with
+# CASE/expected (where @DIR@ stands for the folder as given), check the exit
+# status is 1, and check that no output file is left behind, not even one
+# from an earlier successful run.
+# Usage: compile_errors.sh SQLMIG FIXTURES_DIR   (prints TAP)
+set -u
+sqlmig=$1
+fixtures=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+n=0
+failed=0
+ok() {
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $n - $2"
+    else
+        echo "not ok $n - $2"
+        failed=$((failed + 1))
+    fi
+}
+
+for case_dir in "$fixtures"/bad/*/; do
+    name=$(basename "$case_dir")
+    dir=${case_dir}migrations
+    out=$work/$name
+    mkdir -p "$out"
+    # Stale outputs from an earlier good build must not survive a failure.
+    for f in m.c m.h m.d schema.sql; do echo stale > "$out/$f"; done
+    "$sqlmig" compile "$dir" --symbol m --output-c "$out/m.c" --output-h "$out/m.h" \
+        --depfile "$out/m.d" --schema "$out/schema.sql" 2> "$out/stderr"
+    status=$?
+    ok $([ $status -eq 1 ]; echo $?) "$name: exit status 1 (got $status)"
+    sed "s|@DIR@|$dir|g" "$case_dir/expected" > "$out/expected"
+    if cmp -s "$out/expected" "$out/stderr"; then
+        ok 0 "$name: message is exactly $(head -c 120 "$out/expected" | head -n 1)"
+    else
+        ok 1 "$name: message"
+        echo "# expected:"; sed 's/^/#   /' "$out/expected"
+        echo "# got:"; sed 's/^/#   /' "$out/stderr"
+    fi
+    left=$(ls "$out" | grep -v -e '^stderr$' -e '^expected$' | tr '\n' ' ')
+    ok $([ -z "$left" ]; echo $?) "$name: no output left behind ${left:+(found: $left)}"
+done
+
+# A bad symbol is a usage error (exit 2) that names the symbol.
+"$sqlmig" compile "$fixtures/good/features/migrations" --symbol 2bad --output-c "$work/x.c" \
+    --output-h "$work/x.h" 2> "$work/sym.err"
+ok $([ $? -eq 2 ] && grep -q "'2bad' is not a C identifier" "$work/sym.err"; echo $?) \
+    "a symbol that is not a C identifier is refused"
+"$sqlmig" compile "$fixtures/good/features/migrations" --symbol __x --output-c "$work/x.c" \
+    --output-h "$work/x.h" 2> "$work/sym.err"
+ok $([ $? -eq 2 ]; echo $?) "a reserved identifier is refused as a symbol"
+"$sqlmig" compile "$work/no-such-folder" --symbol m --output-c "$work/x.c" \
+    --output-h "$work/x.h" 2> "$work/nofolder.err"
+ok $([ $? -eq 1 ] && grep -q "^$work/no-such-folder: error: cannot open the migrations folder: No such file or directory$" "$work/nofolder.err"; echo $?) \
+    "a missing folder is named with the cause"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# What `sqlmig compile` writes for good folders: C that compiles warning-free
+# (an empty folder too), the same bytes wherever the folder lives and however
+# often it runs, outputs left untouched when nothing changed, a depfile that
+# names the folder and every file read (Make-escaped), CRLF read as LF in
+# checksums, plus the `check`, `new` and `--version` commands.
+# Usage: compile_outputs.sh SQLMIG FIXTURES_DIR RUNTIME_INCLUDE CC [CC_ARGS…]
+set -u
+sqlmig=$1 fixtures=$2 runtime=$3
+shift 3
+cc=("$@")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+n=0
+failed=0
+ok() {
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+compile() { # DIR OUTDIR [extra args]
+    local dir=$1 out=$2
+    shift 2
+    mkdir -p "$out"
+    "$sqlmig" compile "$dir" --symbol app_migrations --output-c "$out/app_migrations.c" \
+        --output-h "$out/app_migrations.h" --depfile "$out/app_migrations.d" \
+        --schema "$out/schema.sql" "$@" 2> "$out/stderr"
+}
+cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -I"$runtime")
+
+features=$fixtures/good/features/migrations
+compile "$features" "$work/a"
+ok $? "the features folder compiles"
+"${cc[@]}" "${cflags[@]}" -c "$work/a/app_migrations.c" -o "$work/a.o" 2> "$work/a/cc.log"
+ok $? "its C compiles with ${cflags[*]}"
+grep -q '^#if !defined(SQLMIG_FORMAT) || SQLMIG_FORMAT != 1' "$work/a/app_migrations.c" || \
+    grep -q 'SQLMIG_FORMAT != 1' "$work/a/app_migrations.c"
+ok $? "the C checks SQLMIG_FORMAT"
+ok $(grep -q 'Woverlength-strings' "$work/a/app_migrations.c"; echo $?) "the C silences -Woverlength-strings around its literals"
+
+# Same bytes from another absolute path (Meson passes absolute paths).
+mkdir -p "$work/elsewhere/deeper"
+cp -R "$features" "$work/elsewhere/deeper/migrations"
+compile "$work/elsewhere/deeper/migrations" "$work/b"
+same=0
+for f in app_migrations.c app_migrations.h schema.sql; do
+    cmp -s "$work/a/$f" "$work/b/$f" || same=1
+done
+ok $same "outputs are byte-identical when the folder moves"
+ok $(! grep -q "$work" "$work/a/app_migrations.c" "$work/a/app_migrations.h" "$work/a/schema.sql"; echo $?) \
+    "no absolute path in the outputs"
+
+# Unchanged outputs keep their timestamps (Ninja's restat relinks nothing).
+before=$(stat -c '%i %Y' "$work/a/app_migrations.c" "$work/a/app_migrations.h" "$work/a/schema.sql")
+sleep 1
+compile "$features" "$work/a"
+after=$(stat -c '%i %Y' "$work/a/app_migrations.c" "$work/a/app_migrations.h" "$work/a/schema.sql")
+ok $([ "$before" = "$after" ]; echo $?) "a second run leaves unchanged outputs untouched"
+
+# The depfile: target, the folder, every file read, escaped for Make.
+dep=$(cat "$work/a/app_migrations.d")
+ok $(case $dep in "$work/a/app_migrations.c: $features "*) echo 0;; *) echo 1;; esac) \
+    "the depfile's target is the C file and its first input the folder"
+ok $(grep -qF '0003_crlf\ index.sql' "$work/a/app_migrations.d"; echo $?) "a space in a file name is escaped"
+ok $(grep -qF '_$$view\#1.sql' "$work/a/app_migrations.d"; echo $?) "\$ and # in a file name are escaped"
+inputs=$(grep -o '\.sql' "$work/a/app_migrations.d" | wc -l)
+ok $([ "$inputs" -eq 6 ]; echo $?) "the depfile names all 6 migration files (up and down) ($inputs)"
+ok $(! grep -q README "$work/a/app_migrations.d"; echo $?) "ignored files are not inputs"
+
+# CRLF is read as LF in the checksum, not in the embedded bytes.
+mkdir -p "$work/lf" "$work/crlf"
+printf 'CREATE TABLE t (\n  x INTEGER\n);\n' > "$work/lf/0001_t.sql"
+printf 'CREATE TABLE t (\r\n  x INTEGER\r\n);\r\n' > "$work/crlf/0001_t.sql"
+compile "$work/lf" "$work/lf-out"
+compile "$work/crlf" "$work/crlf-out"
+sum_lf=$(grep -o '"[0-9a-f]\{64\}"' "$work/lf-out/app_migrations.c")
+sum_crlf=$(grep -o '"[0-9a-f]\{64\}"' "$work/crlf-out/app_migrations.c")
+expected=\"$(printf 'CREATE TABLE t (\n  x INTEGER\n);\n' | sha256sum | cut -d' ' -f1)\"
+ok $([ "$sum_lf" = "$expected" ]; echo $?) "the checksum is the SHA-256 of the file ($sum_lf)"
+ok $([ "$sum_lf" = "$sum_crlf" ]; echo $?) "a CRLF checkout has the same checksum"
+ok $(grep -q '\\r\\n' "$work/crlf-out/app_migrations.c" || grep -q '\\015\\n' "$work/crlf-out/app_migrations.c"; echo $?) \
+    "the CRLF bytes themselves are embedded"
+
+# An empty folder is valid C too.
+mkdir -p "$work/empty"
+compile "$work/empty" "$work/e"
+ok $? "an empty folder compiles"
+"${cc[@]}" "${cflags[@]}" -c "$work/e/app_migrations.c" -o "$work/e.o" 2> "$work/e/cc.log"
+ok $? "the empty set is valid C11 under -Wpedantic -Werror"
+
+# check, new, --version.
+out=$("$sqlmig" check "$features")
+ok $([ "$out" = "$features: 5 migrations replayed, 4 schema objects" ]; echo $?) "check reports what it replayed: $out"
+mkdir -p "$work/new"
+printf 'CREATE TABLE a (x);\n' > "$work/new/7_a.sql"
+out=$("$sqlmig" new "$work/new" add_b)
+ok $([ "$out" = "$work/new/0008_add_b.sql" ] && [ -f "$work/new/0008_add_b.sql" ]; echo $?) "new creates the next version: $out"
+printf 'CREATE TABLE b (x);\n' >> "$work/new/0008_add_b.sql"
+"$sqlmig" new "$work/new" 'bad/name' 2> /dev/null
+ok $([ $? -eq 2 ]; echo $?) "new refuses a name with a slash"
+ok $([ "$("$sqlmig" --version)" = "sqlmig 0.1.0" ]; echo $?) "--version prints a version Meson can parse"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,4 @@
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL
+);

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# A real host project (tests/host) that consumes sqlmig as a Meson subproject
+# with the four statements of the README: it configures, builds and runs;
+# after a new migration file is added, a plain `ninja` regenerates and the
+# binary applies it; an unrelated touch relinks nothing; the host's
+# `meson test` runs none of sqlmig's tests; the host needs no re2c.
+# Usage: host_test.sh SQLMIG_SOURCE_ROOT   (prints TAP)
+set -u
+src=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+n=0
+failed=0
+ok() {
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+finish() { echo "1..$n"; [ "$failed" -eq 0 ]; exit $?; }
+
+host=$work/host
+cp -R "$src/tests/host" "$host"
+rm -rf "$host/build"
+mkdir -p "$host/subprojects/sqlmig"
+# The subproject is sqlmig's source as a host would get it: the files a
+# release carries, not a build folder.
+for p in meson.build meson_options.txt runtime tools generated migrations; do
+    cp -R "$src/$p" "$host/subprojects/sqlmig/"
+done
+
+# No re2c on the PATH: the host must build from generated/scan.c.
+mkdir -p "$work/bin"
+IFS=: read -r -a path_dirs <<< "$PATH"
+for d in "${path_dirs[@]}"; do
+    for p in "$d"/*; do
+        b=$(basename "$p")
+        [ "$b" = re2c ] || [ -e "$work/bin/$b" ] || ln -s "$p" "$work/bin/$b"
+    done
+done
+export PATH="$work/bin"
+command -v re2c > /dev/null && { ok 1 "re2c hidden from the host build"; finish; }
+
+cd "$host"
+meson setup build > "$work/setup.log" 2>&1
+status=$?
+ok $status "meson setup of the host succeeds with no re2c installed"
+[ $status -eq 0 ] || { sed 's/^/# /' "$work/setup.log"; finish; }
+ninja -C build > "$work/build.log" 2>&1
+status=$?
+ok $status "ninja builds the host"
+[ $status -eq 0 ] || { sed 's/^/# /' "$work/build.log"; finish; }
+
+out=$(./build/app "$work/app.db" 2>&1)
+ok $([ "$out" = "app: $work/app.db is at version 2 (2 applied)" ]; echo $?) "first run applies both migrations: $out"
+out=$(./build/app "$work/app.db" 2>&1)
+ok $([ "$out" = "app: $work/app.db is at version 2 (0 applied)" ]; echo $?) "second run applies nothing: $out"
+
+ninja -C build -n > "$work/noop.log" 2>&1
+ok $(grep -q "no work to do" "$work/noop.log"; echo $?) "a second ninja has no work to do"
+
+# Touching a migration without changing it reruns sqlmig but relinks nothing.
+before=$(stat -c %Y.%N build/app 2>/dev/null || stat -c %Y build/app)
+sleep 1
+touch migrations/0001_create_items.sql
+ninja -C build > "$work/touch.log" 2>&1
+after=$(stat -c %Y.%N build/app 2>/dev/null || stat -c %Y build/app)
+ok $([ "$before" = "$after" ] && ! grep -q "Linking" "$work/touch.log"; echo $?) "an unchanged migration relinks nothing"
+
+# A new migration file: a plain ninja regenerates and the binary applies it.
+cat > migrations/0003_add_done.sql <<'SQL'
+ALTER TABLE items ADD COLUMN done INTEGER NOT NULL DEFAULT 0;
+SQL
+ninja -C build > "$work/add.log" 2>&1
+ok $? "ninja after adding 0003_add_done.sql succeeds"
+ok $(grep -q "0003_add_done.sql" build/app_migrations.c; echo $?) "the generated file now embeds 0003_add_done.sql"
+out=$(./build/app "$work/app.db" 2>&1)
+ok $([ "$out" = "app: $work/app.db is at version 3 (1 applied)" ]; echo $?) "the rebuilt binary applies the new migration: $out"
+col=$(sqlite3 "$work/app.db" "SELECT count(*) FROM pragma_table_info('items') WHERE name = 'done'" 2>/dev/null || echo 0)
+ok $([ "$col" = 1 ]; echo $?) "the database has the new column"
+
+# Deleting it regenerates too (the depfile names the folder).
+rm migrations/0003_add_done.sql
+ninja -C build > "$work/del.log" 2>&1
+ok $([ $? -eq 0 ] && ! grep -q "0003_add_done.sql" build/app_migrations.c; echo $?) "deleting a migration regenerates without it"
+out=$(./build/app "$work/app.db" 2>&1)
+ok $(echo "$out" | grep -q "SQLMIG_UNKNOWN"; echo $?) "the older binary refuses the newer database: $out"
+
+# A broken migration stops the host build with the file, line and column.
+printf 'CREATE TABLE broken (\n  id INTEGER PRIMARY KEY,\n  ref INTEGER REFERENCES nowhere(id)\n);\nINSERT INTO nope VALUES (1);\n' > migrations/0004_broken.sql
+ninja -C build > "$work/broken.log" 2>&1
+status=$?
+ok $([ $status -ne 0 ] && grep -q "^$host/migrations/0004_broken.sql:5:1: error: no such table: nope$" "$work/broken.log"; echo $?) \
+    "a failing migration fails the host build with file:line:col"
+rm migrations/0004_broken.sql
+
+meson test -C build --list > "$work/tests.log" 2>&1
+ok $(grep -qx "No tests defined." "$work/tests.log"; echo $?) "the host's meson test lists none of sqlmig's tests"
+
+finish
