@@ -3,7 +3,8 @@
 **
 **   demo [--dry-run] [--batch] [--target N] [DATABASE]
 **
-** Opens DATABASE (default: demo.db in the current directory), brings it to
+** Opens DATABASE (default: DEMO_DATABASE, which the build sets to demo.db in
+** the build folder), brings it to
 ** the newest schema embedded in the program (migrations/, compiled at build
 ** time into demo_migrations), then prints the state of every migration and
 ** whether the live schema matches the embedded one. Exits 0 when all is
@@ -18,6 +19,10 @@
 #include <sqlite3.h>
 
 #include "demo_migrations.h"
+
+#ifndef DEMO_DATABASE
+#define DEMO_DATABASE "demo.db"
+#endif
 
 #define NCOLS 5
 
@@ -47,7 +52,7 @@ static const char *const headers[NCOLS] = {
 static void usage(FILE *out)
 {
     fputs("usage: demo [--dry-run] [--batch] [--target N] [DATABASE]\n"
-          "  DATABASE     SQLite file to migrate (default: demo.db)\n"
+          "  DATABASE     SQLite file to migrate (default: " DEMO_DATABASE ")\n"
           "  --dry-run    print the plan, change nothing\n"
           "  --batch      apply all pending migrations in one transaction\n"
           "  --target N   migrate up to version N only\n",
@@ -57,7 +62,7 @@ static void usage(FILE *out)
 /* Returns 0, or the exit status for a usage error (or -1 after --help). */
 static int parse_args(int argc, char **argv, struct args *a)
 {
-    *a = (struct args){ .path = "demo.db" };
+    *a = (struct args){ .path = DEMO_DATABASE };
     int have_path = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];

@@ -142,16 +142,19 @@ const char *sqlmig_errstr(int code);
 ** table "schema_migrations", migrate to the newest version, one transaction
 ** per migration, a busy timeout of 5000 ms, no logging.
 **
+** table: the ledger lives in the "main" schema of the connection, whatever
+** else is attached; the name is quoted, so any name of 1 to 200 bytes works.
+**
 ** busy_timeout_ms: sqlmig calls sqlite3_busy_timeout(db, busy_timeout_ms)
 ** before it touches the database, and leaves it set when it returns (SQLite
 ** has no way to read back the previous handler). 0 means 5000 ms; a negative
 ** value leaves the connection's busy handler untouched. The same timeout
-** bounds how long sqlmig waits for a migration that another process is
-** running outside a transaction.
+** (5000 ms when it is negative) bounds how long sqlmig waits for a migration
+** that another process is running outside a transaction.
 **
 ** log: called with one complete line of text (no trailing newline) for every
-** migration applied or planned and for every problem found. The text is only
-** valid during the call.
+** migration applied or planned (SQLMIG_LOG_INFO) and for every problem found
+** (SQLMIG_LOG_ERROR). The text is only valid during the call.
 */
 typedef struct sqlmig_options {
     const char *table;         /* ledger table name; NULL: "schema_migrations" */
@@ -202,17 +205,27 @@ typedef struct sqlmig_result {
 **
 ** Each migration runs inside BEGIN IMMEDIATE … COMMIT, together with the
 ** insert of its ledger row, so that after any failure or crash the database
-** is at some earlier whole version. PRAGMA foreign_keys is switched off
-** before that transaction, PRAGMA foreign_key_check must find nothing before
-** COMMIT, and the connection's setting is restored afterwards. The ledger is
-** read again under the write lock, so processes that start together apply
-** every migration exactly once: the others wait and find nothing to do.
+** is at some earlier whole version. A statement of the migration that would
+** end that transaction (BEGIN, COMMIT, END, ROLLBACK) is refused before it
+** runs. PRAGMA foreign_keys is switched off before that transaction, PRAGMA
+** foreign_key_check must find nothing before COMMIT, and the connection's
+** setting is restored when the call returns. The ledger is read again under
+** the write lock, so processes that start together apply every migration
+** exactly once: the others wait and find nothing to do.
+**
+** With SQLMIG_BATCH all pending migrations share one transaction and one
+** foreign_key_check at its end (a violation there names no single
+** migration: `version` is 0). A no-transaction migration cannot join it:
+** the batch commits what came before, runs it, and goes on after it.
 **
 ** A migration marked SQLMIG_NO_TRANSACTION runs statement by statement in
-** autocommit mode: its ledger row is first committed with execution_ms = -1
-** ("started"), then completed when it finishes. Another process that finds
-** such a row waits (up to the busy timeout) for it to complete; after that,
-** or after a crash, the migration is SQLMIG_INTERRUPTED.
+** autocommit mode, also with foreign keys off: its ledger row is first
+** committed with execution_ms = -1 ("started"), then completed when it
+** finishes and foreign_key_check is clean. If it fails, SQLMIG_MIGRATION
+** does not mean "at the version before it": the statements that ran stay,
+** and so does the started row. Another process that finds such a row waits
+** (up to the busy timeout) for it to complete; after that, or after a
+** crash, the migration is SQLMIG_INTERRUPTED.
 **
 ** When the database is already up to date the call runs one query and
 ** allocates no memory of its own. Returns SQLMIG_OK or an error code; `res`
@@ -262,7 +275,9 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
 ** when every migration of the set is applied, drift: each schema object
 ** that is missing, extra or defined differently from the embedded final
 ** schema. Each problem is passed to the log callback as one line naming the
-** object or version; `res->message` names the first and the count. Returns
+** object or version; `res->message` names the first and the count.
+** SQLMIG_ALLOW_UNKNOWN is honoured; a started row is reported at once,
+** without waiting. Returns
 ** SQLMIG_OK, or the code of the first problem (SQLMIG_CHECKSUM,
 ** SQLMIG_UNKNOWN, SQLMIG_INTERRUPTED, SQLMIG_DRIFT, …).
 */

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,11 @@ static char *read_file(const char *path, size_t *len)
     }
     if (ferror(fp)) {
         diag_error(path, 0, 0, "cannot read: %s", strerror(errno));
+        goto fail;
+    }
+    /* sqlite3_prepare_v2() takes an int length. */
+    if (n > INT_MAX) {
+        diag_error(path, 0, 0, "the file is larger than 2 GiB, which SQLite cannot prepare");
         goto fail;
     }
     fclose(fp);
