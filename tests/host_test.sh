@@ -96,4 +96,30 @@ rm migrations/0004_broken.sql
 meson test -C build --list > "$work/tests.log" 2>&1
 ok $(grep -qx "No tests defined." "$work/tests.log"; echo $?) "the host's meson test lists none of sqlmig's tests"
 
+# The same four statements against a system install: no subproject, the
+# runtime found through sqlmig.pc and the tool on PATH.
+prefix=$work/prefix
+meson setup "$work/sqlmig-build" "$src" --prefix="$prefix" --libdir=lib -Dre2c=disabled \
+    > "$work/install.log" 2>&1 &&
+    ninja -C "$work/sqlmig-build" sqlmig libsqlmig.a >> "$work/install.log" 2>&1 &&
+    meson install -C "$work/sqlmig-build" --no-rebuild >> "$work/install.log" 2>&1
+status=$?
+ok $status "sqlmig installs into a prefix"
+[ $status -eq 0 ] || { sed 's/^/# /' "$work/install.log" | tail -n 20; finish; }
+ok $([ -x "$prefix/bin/sqlmig" ] && [ -f "$prefix/include/sqlmig.h" ] && [ -f "$prefix/lib/libsqlmig.a" ] &&
+     grep -qx 'sqlmig=${bindir}/sqlmig' "$prefix/lib/pkgconfig/sqlmig.pc"; echo $?) \
+    "the install has the tool, the header, the library and sqlmig.pc with its sqlmig variable"
+rm -rf "$host/subprojects" "$host/build"
+PKG_CONFIG_PATH="$prefix/lib/pkgconfig" PATH="$prefix/bin:$PATH" \
+    meson setup build --wrap-mode=nofallback > "$work/system.log" 2>&1 &&
+    PATH="$prefix/bin:$PATH" ninja -C build >> "$work/system.log" 2>&1
+status=$?
+ok $status "the host builds against the installed sqlmig with the same meson.build"
+[ $status -eq 0 ] || { sed 's/^/# /' "$work/system.log" | tail -n 20; finish; }
+ok $(grep -q "Run-time dependency sqlmig found: YES 0.1.0" "$work/system.log" &&
+     grep -qF "Program sqlmig found: YES 0.1.0 ($prefix/bin/sqlmig)" "$work/system.log"; echo $?) \
+    "dependency('sqlmig') came from pkg-config and find_program('sqlmig') from PATH"
+out=$(./build/app "$work/system.db" 2>&1)
+ok $([ "$out" = "app: $work/system.db is at version 2 (2 applied)" ]; echo $?) "the system-install host migrates: $out"
+
 finish
