@@ -265,10 +265,12 @@ yy26:
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'S': goto yy38;
-		case 'd': goto yy39;
-		case 's': goto yy40;
-		case 'u': goto yy41;
+		case 'D': goto yy38;
+		case 'S': goto yy39;
+		case 'U': goto yy40;
+		case 'd': goto yy41;
+		case 's': goto yy42;
+		case 'u': goto yy43;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -287,7 +289,7 @@ yy29:
 		case 0x00: goto yy1;
 		case '.': goto yy29;
 		case 'S':
-		case 's': goto yy42;
+		case 's': goto yy44;
 		case '~': goto yy33;
 		default: goto yy27;
 	}
@@ -295,21 +297,21 @@ yy30:
 	yych = *++cur;
 	switch (yych) {
 		case 'O':
-		case 'o': goto yy43;
+		case 'o': goto yy45;
 		default: goto yy28;
 	}
 yy31:
 	yych = *++cur;
 	switch (yych) {
 		case 'Q':
-		case 'q': goto yy44;
+		case 'q': goto yy46;
 		default: goto yy28;
 	}
 yy32:
 	yych = *++cur;
 	switch (yych) {
 		case 'P':
-		case 'p': goto yy45;
+		case 'p': goto yy47;
 		default: goto yy28;
 	}
 yy33:
@@ -324,13 +326,13 @@ yy34:
 	yych = *++cur;
 	switch (yych) {
 		case 'L':
-		case 'l': goto yy46;
+		case 'l': goto yy48;
 		default: goto yy19;
 	}
 yy35:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy47;
+		case 0x00: goto yy49;
 		case '.': goto yy6;
 		case '~': goto yy5;
 		default: goto yy2;
@@ -341,14 +343,14 @@ yy36:
 		case 0x00: goto yy1;
 		case '.': goto yy14;
 		case 'L':
-		case 'l': goto yy48;
+		case 'l': goto yy50;
 		case '~': goto yy11;
 		default: goto yy8;
 	}
 yy37:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy49;
+		case 0x00: goto yy51;
 		case '.': goto yy9;
 		case '~': goto yy17;
 		default: goto yy15;
@@ -358,8 +360,8 @@ yy38:
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'Q':
-		case 'q': goto yy50;
+		case 'O':
+		case 'o': goto yy52;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -368,7 +370,8 @@ yy39:
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'o': goto yy51;
+		case 'Q':
+		case 'q': goto yy53;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -377,8 +380,8 @@ yy40:
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'Q': goto yy50;
-		case 'q': goto yy52;
+		case 'P':
+		case 'p': goto yy54;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -387,7 +390,8 @@ yy41:
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'p': goto yy53;
+		case 'O': goto yy52;
+		case 'o': goto yy55;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -395,82 +399,83 @@ yy42:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy29;
-		case 'Q':
-		case 'q': goto yy54;
-		case '~': goto yy33;
-		default: goto yy27;
+		case '.': goto yy26;
+		case 'Q': goto yy53;
+		case 'q': goto yy56;
+		case '~': goto yy22;
+		default: goto yy18;
 	}
 yy43:
 	yych = *++cur;
 	switch (yych) {
-		case 'W':
-		case 'w': goto yy55;
-		default: goto yy28;
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'P': goto yy54;
+		case 'p': goto yy57;
+		case '~': goto yy22;
+		default: goto yy18;
 	}
 yy44:
 	yych = *++cur;
 	switch (yych) {
-		case 'L':
-		case 'l': goto yy56;
-		default: goto yy28;
+		case 0x00: goto yy1;
+		case '.': goto yy29;
+		case 'Q':
+		case 'q': goto yy58;
+		case '~': goto yy33;
+		default: goto yy27;
 	}
 yy45:
 	yych = *++cur;
 	switch (yych) {
-		case '.': goto yy57;
+		case 'W':
+		case 'w': goto yy59;
 		default: goto yy28;
 	}
 yy46:
 	yych = *++cur;
-	if (yych <= 0x00) goto yy58;
-	goto yy19;
+	switch (yych) {
+		case 'L':
+		case 'l': goto yy60;
+		default: goto yy28;
+	}
 yy47:
+	yych = *++cur;
+	switch (yych) {
+		case '.': goto yy61;
+		default: goto yy28;
+	}
+yy48:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy62;
+	goto yy19;
+yy49:
 	++cur;
 	{
             malformed(out, "a migration file name starts with its version: <version>_<name>.sql");
             return;
         }
-yy48:
+yy50:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy59;
+		case 0x00: goto yy63;
 		case '.': goto yy14;
 		case '~': goto yy11;
 		default: goto yy8;
 	}
-yy49:
+yy51:
 	++cur;
 	{
             malformed(out, "the version must be followed by '_' and a name: <version>_<name>.sql");
             return;
         }
-yy50:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L':
-		case 'l': goto yy60;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy51:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'w': goto yy61;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
 yy52:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'L': goto yy60;
-		case 'l': goto yy62;
+		case 'W':
+		case 'w': goto yy64;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -478,7 +483,9 @@ yy53:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy63;
+		case '.': goto yy26;
+		case 'L':
+		case 'l': goto yy65;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -486,182 +493,281 @@ yy54:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy29;
-		case 'L':
-		case 'l': goto yy64;
-		case '~': goto yy33;
-		default: goto yy27;
+		case '.': goto yy66;
+		case '~': goto yy22;
+		default: goto yy18;
 	}
 yy55:
 	yych = *++cur;
 	switch (yych) {
-		case 'N':
-		case 'n': goto yy45;
-		default: goto yy28;
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'W': goto yy64;
+		case 'w': goto yy67;
+		case '~': goto yy22;
+		default: goto yy18;
 	}
 yy56:
 	yych = *++cur;
-	if (yych <= 0x00) goto yy58;
-	goto yy28;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'L': goto yy65;
+		case 'l': goto yy68;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
 yy57:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy69;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy58:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy29;
+		case 'L':
+		case 'l': goto yy70;
+		case '~': goto yy33;
+		default: goto yy27;
+	}
+yy59:
+	yych = *++cur;
+	switch (yych) {
+		case 'N':
+		case 'n': goto yy47;
+		default: goto yy28;
+	}
+yy60:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy62;
+	goto yy28;
+yy61:
 	yych = *++cur;
 	switch (yych) {
 		case 'S':
 		case 's': goto yy31;
 		default: goto yy28;
 	}
-yy58:
+yy62:
 	++cur;
 	{
             malformed(out, "the name after the version and '_' is empty");
             return;
         }
-yy59:
+yy63:
 	++cur;
 	{
             malformed(out, "the version (decimal digits) must be followed by '_', as in 0001_create_users.sql");
             return;
         }
-yy60:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy65;
-		case '.': goto yy26;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy61:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'n': goto yy66;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy62:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy67;
-		case '.': goto yy26;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy63:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'S': goto yy38;
-		case 'd': goto yy39;
-		case 's': goto yy68;
-		case 'u': goto yy41;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
 yy64:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy69;
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'N':
+		case 'n': goto yy54;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy65:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy71;
+		case '.': goto yy26;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy66:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'D': goto yy38;
+		case 'S':
+		case 's': goto yy72;
+		case 'U': goto yy40;
+		case 'd': goto yy41;
+		case 'u': goto yy43;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy67:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'N': goto yy54;
+		case 'n': goto yy73;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy68:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy74;
+		case '.': goto yy26;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy69:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'D': goto yy38;
+		case 'S': goto yy72;
+		case 'U': goto yy40;
+		case 'd': goto yy41;
+		case 's': goto yy75;
+		case 'u': goto yy43;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy70:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy76;
 		case '.': goto yy29;
 		case '~': goto yy33;
 		default: goto yy27;
 	}
-yy65:
+yy71:
 	++cur;
 	{
             malformed(out, "the extension must be '.sql' in lower case");
             return;
         }
-yy66:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy70;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy67:
-	++cur;
-	{ out->kind = SCAN_PLAIN; suffix = 4; goto split; }
-yy68:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'Q': goto yy50;
-		case 'q': goto yy71;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy69:
-	++cur;
-	{
-            malformed(out, "the name after the version and '_' must not start with '.'");
-            return;
-        }
-yy70:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'S': goto yy38;
-		case 'd': goto yy39;
-		case 's': goto yy72;
-		case 'u': goto yy41;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy71:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L': goto yy60;
-		case 'l': goto yy73;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
 yy72:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'Q': goto yy50;
-		case 'q': goto yy74;
+		case 'Q':
+		case 'q': goto yy77;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
 yy73:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy75;
-		case '.': goto yy26;
+		case 0x00: goto yy1;
+		case '.': goto yy78;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
 yy74:
+	++cur;
+	{ out->kind = SCAN_PLAIN; suffix = 4; goto split; }
+yy75:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'L': goto yy60;
-		case 'l': goto yy76;
+		case 'Q': goto yy77;
+		case 'q': goto yy79;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
-yy75:
-	++cur;
-	{ out->kind = SCAN_UP; suffix = 7; goto split; }
 yy76:
+	++cur;
+	{
+            malformed(out, "the name after the version and '_' must not start with '.'");
+            return;
+        }
+yy77:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy77;
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'L':
+		case 'l': goto yy80;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy78:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'D': goto yy38;
+		case 'S': goto yy72;
+		case 'U': goto yy40;
+		case 'd': goto yy41;
+		case 's': goto yy81;
+		case 'u': goto yy43;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy79:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'L': goto yy80;
+		case 'l': goto yy82;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy80:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy83;
 		case '.': goto yy26;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
-yy77:
+yy81:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'Q': goto yy77;
+		case 'q': goto yy84;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy82:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy85;
+		case '.': goto yy26;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy83:
+	++cur;
+	{
+            malformed(out, "the suffix must be '.up.sql' or '.down.sql' in lower case");
+            return;
+        }
+yy84:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'L': goto yy80;
+		case 'l': goto yy86;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy85:
+	++cur;
+	{ out->kind = SCAN_UP; suffix = 7; goto split; }
+yy86:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy87;
+		case '.': goto yy26;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy87:
 	++cur;
 	{ out->kind = SCAN_DOWN; suffix = 9; goto split; }
 }
@@ -728,6 +834,21 @@ static void directive(const unsigned char *tok, const unsigned char *end,
     }
 }
 
+/*
+** Another tool's section marker: running both sections as one migration
+** would apply the down part right after the up part, so it is refused.
+*/
+static void foreign_marker(const unsigned char *tok, const unsigned char *start,
+                           struct scan_sql *out)
+{
+    if (out->problem)
+        return;
+    out->problem = "another tool's section marker (goose '-- +goose', dbmate '-- migrate:'): "
+                   "sqlmig does not read sections; put the up part in <version>_<name>.up.sql "
+                   "and the down part in <version>_<name>.down.sql";
+    out->error_offset = (size_t)(tok - start);
+}
+
 void scan_sql(const char *text, size_t len, struct scan_sql *out)
 {
     const unsigned char *start = (const unsigned char *)text;
@@ -742,17 +863,17 @@ void scan_sql(const char *text, size_t len, struct scan_sql *out)
 	yych = *cur;
 	switch (yych) {
 		case 0x00:
-			if (lim <= cur) goto yy99;
-			goto yy79;
+			if (lim <= cur) goto yy131;
+			goto yy89;
 		case '"':
 		case '\'':
-		case '`': goto yy82;
-		case '-': goto yy83;
-		case '/': goto yy84;
-		case '[': goto yy85;
-		default: goto yy80;
+		case '`': goto yy92;
+		case '-': goto yy93;
+		case '/': goto yy94;
+		case '[': goto yy95;
+		default: goto yy90;
 	}
-yy79:
+yy89:
 	++cur;
 	{
                 if (!out->problem) {
@@ -761,113 +882,269 @@ yy79:
                 }
                 return;
             }
-yy80:
+yy90:
 	++cur;
-yy81:
+yy91:
 	{ continue; }
-yy82:
+yy92:
 	++cur;
 	{ cur = skip_to(cur, lim, *tok); continue; }
-yy83:
-	yych = *++cur;
-	switch (yych) {
-		case '-': goto yy86;
-		default: goto yy81;
-	}
-yy84:
-	yych = *++cur;
-	switch (yych) {
-		case '*': goto yy88;
-		default: goto yy81;
-	}
-yy85:
-	++cur;
-	{ cur = skip_to(cur, lim, ']'); continue; }
-yy86:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy87;
-		case '\t':
-		case ' ': goto yy86;
-		case 'S':
-		case 's': goto yy91;
-		default: goto yy89;
-	}
-yy87:
-	{ continue; }
-yy88:
-	++cur;
-	{ cur = skip_block_comment(cur, lim); continue; }
-yy89:
-	yych = *++cur;
-yy90:
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy87;
-		default: goto yy89;
-	}
-yy91:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy87;
-		case 'Q':
-		case 'q': goto yy92;
-		default: goto yy90;
-	}
-yy92:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy87;
-		case 'L':
-		case 'l': goto yy93;
-		default: goto yy90;
-	}
 yy93:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy87;
-		case 'M':
-		case 'm': goto yy94;
-		default: goto yy90;
+		case '-': goto yy96;
+		default: goto yy91;
 	}
 yy94:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy87;
-		case 'I':
-		case 'i': goto yy95;
-		default: goto yy90;
+		case '*': goto yy98;
+		default: goto yy91;
 	}
 yy95:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy87;
-		case 'G':
-		case 'g': goto yy96;
-		default: goto yy90;
-	}
+	++cur;
+	{ cur = skip_to(cur, lim, ']'); continue; }
 yy96:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy87;
-		case ':': goto yy97;
-		default: goto yy90;
+		case 0x00:
+		case '\n': goto yy97;
+		case '\t':
+		case ' ': goto yy96;
+		case '+': goto yy101;
+		case 'S':
+		case 's': goto yy102;
+		case 'm': goto yy103;
+		default: goto yy99;
 	}
 yy97:
+	{ continue; }
+yy98:
+	++cur;
+	{ cur = skip_block_comment(cur, lim); continue; }
+yy99:
+	yych = *++cur;
+yy100:
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy97;
+		default: goto yy99;
+	}
+yy101:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'g': goto yy104;
+		default: goto yy100;
+	}
+yy102:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'Q':
+		case 'q': goto yy105;
+		default: goto yy100;
+	}
+yy103:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'i': goto yy106;
+		default: goto yy100;
+	}
+yy104:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'o': goto yy107;
+		default: goto yy100;
+	}
+yy105:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'L':
+		case 'l': goto yy108;
+		default: goto yy100;
+	}
+yy106:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'g': goto yy109;
+		default: goto yy100;
+	}
+yy107:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'o': goto yy110;
+		default: goto yy100;
+	}
+yy108:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'M':
+		case 'm': goto yy111;
+		default: goto yy100;
+	}
+yy109:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'r': goto yy112;
+		default: goto yy100;
+	}
+yy110:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 's': goto yy113;
+		default: goto yy100;
+	}
+yy111:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'I':
+		case 'i': goto yy114;
+		default: goto yy100;
+	}
+yy112:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'a': goto yy115;
+		default: goto yy100;
+	}
+yy113:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'e': goto yy116;
+		default: goto yy100;
+	}
+yy114:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'G':
+		case 'g': goto yy117;
+		default: goto yy100;
+	}
+yy115:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 't': goto yy118;
+		default: goto yy100;
+	}
+yy116:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case '\t':
+		case ' ': goto yy119;
+		default: goto yy100;
+	}
+yy117:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case ':': goto yy121;
+		default: goto yy100;
+	}
+yy118:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'e': goto yy123;
+		default: goto yy100;
+	}
+yy119:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy98;
-		default: goto yy97;
+		case '\n': goto yy120;
+		default: goto yy119;
 	}
-yy98:
+yy120:
+	{
+                if (at_line_start(start, tok))
+                    foreign_marker(tok, start, out);
+                continue;
+            }
+yy121:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy122;
+		default: goto yy121;
+	}
+yy122:
 	{
                 if (at_line_start(start, tok))
                     directive(tok, cur, start, out);
                 continue;
             }
-yy99:
+yy123:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case ':': goto yy124;
+		default: goto yy100;
+	}
+yy124:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'd': goto yy125;
+		case 'u': goto yy126;
+		default: goto yy100;
+	}
+yy125:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'o': goto yy127;
+		default: goto yy100;
+	}
+yy126:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'p': goto yy128;
+		default: goto yy100;
+	}
+yy127:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'w': goto yy130;
+		default: goto yy100;
+	}
+yy128:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy129;
+		default: goto yy128;
+	}
+yy129:
+	{
+                if (at_line_start(start, tok))
+                    foreign_marker(tok, start, out);
+                continue;
+            }
+yy130:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy97;
+		case 'n': goto yy128;
+		default: goto yy100;
+	}
+yy131:
 	{ return; }
 }
 

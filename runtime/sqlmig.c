@@ -201,6 +201,19 @@ static int simple(struct ctx *c, const char *sql)
     return exec(c, sql, sql, 0, 0, NULL);
 }
 
+/* Roll back whatever transaction is open, keeping the error already in res. */
+static void rollback_quietly(struct ctx *c)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_get_autocommit(c->db))
+        return;
+    if (sqlite3_prepare_v2(c->db, "ROLLBACK", -1, &st, NULL) == SQLITE_OK)
+        (void)sqlite3_step(st);
+    sqlite3_finalize(st);
+    c->in_tx = 0;
+}
+
 /* The first column of the first row of sql; *out is unchanged if no row. */
 static int query_int(struct ctx *c, const char *sql, int64_t *out)
 {
@@ -309,8 +322,9 @@ static int interrupted(struct ctx *c, const struct sqlmig_migration *m)
 {
     long long v = m->version;
     return fail(c, SQLMIG_INTERRUPTED, m,
-                "version %lld (%s) was started without a transaction and did not finish. "
-                "Check the database, then call sqlmig_resolve() with SQLMIG_RESOLVE_APPLIED "
+                "version %lld (%s) runs without a transaction and has not finished: it is either "
+                "still running in another process or was interrupted. Once no process is running "
+                "it, check the database, then call sqlmig_resolve() with SQLMIG_RESOLVE_APPLIED "
                 "if it completed or SQLMIG_RESOLVE_RETRY to run it again; in SQL: "
                 "UPDATE %s SET execution_ms = 0 WHERE version = %lld, or "
                 "DELETE FROM %s WHERE version = %lld", v, m->file, c->qt, v, c->qt, v);
@@ -385,25 +399,28 @@ static int lock(struct ctx *c)
 static int look(struct ctx *c)
 {
     const struct sqlmig_migration *m;
-    int rc, waited = 0, locked = c->in_tx;
+    int rc, locked = c->in_tx;
+    int64_t start = -1;
 
     for (;;) {
         c->pending = 0;
         c->newest = 0;
         if ((rc = walk(c, 0)) != WAIT)
             break;
-        if (waited >= c->wait_ms)
+        /* Real time: the busy handler may also have waited inside walk(). */
+        if (start >= 0 && since(start) >= c->wait_ms)
             return interrupted(c, c->wait);
-        if (waited == 0)
+        if (start < 0) {
+            start = now_ms();
             say(c, SQLMIG_LOG_INFO, "waiting for version %lld (%s), which another connection is applying",
                 (long long)c->wait->version, c->wait->file);
+        }
         if (locked) {
             if ((rc = simple(c, "ROLLBACK")) != 0)
                 return rc;
             c->in_tx = 0;
         }
         sqlite3_sleep(50);
-        waited += 50;
         if (locked && (rc = lock(c)) != 0)
             return rc;
     }
@@ -433,11 +450,12 @@ static int more(struct ctx *c)
     return rc == STOP ? 0 : rc;
 }
 
-/* Skip whitespace and comments, to the first token of a statement. */
+/* Skip whitespace, comments and empty statements, to the first token of a
+** statement, as sqlite3_prepare_v2() does. */
 static const char *skip(const char *p, const char *end)
 {
     while (p < end) {
-        if (*p && strchr(" \t\n\r\f", *p)) {
+        if (*p && strchr(" \t\n\r\f\v;", *p)) {
             p++;
         } else if (end - p > 1 && p[0] == '-' && p[1] == '-') {
             while (p < end && *p != '\n')
@@ -492,9 +510,12 @@ static int located(struct ctx *c, const struct sqlmig_migration *m, const char *
 }
 
 /*
-** Run m's up-SQL statement by statement. It is not NUL-terminated, so each
-** prepare gets the remaining length. Inside our transaction no statement may
-** end it: that would commit half a migration without its ledger row.
+** Run m's up-SQL statement by statement. Each prepare gets the remaining
+** length counting the NUL that ends every generated literal: given a length
+** without it, SQLite would copy the rest of the migration for every
+** statement, which is quadratic in its size. Inside our transaction no
+** statement may end it: that would commit half a migration without its
+** ledger row.
 */
 static int run(struct ctx *c, const struct sqlmig_migration *m, int in_tx)
 {
@@ -506,7 +527,7 @@ static int run(struct ctx *c, const struct sqlmig_migration *m, int in_tx)
         st = NULL;
         tail = end;
         at = skip(p, end);
-        rc = sqlite3_prepare_v2(c->db, p, (int)(end - p), &st, &tail);
+        rc = sqlite3_prepare_v2(c->db, p, (int)(end - p) + 1, &st, &tail);
         if (rc == SQLITE_OK && !st) { /* only whitespace and comments */
             if (tail <= p)
                 break;
@@ -565,8 +586,9 @@ static void applied(struct ctx *c, const struct sqlmig_migration *m, int64_t ms)
     if (m->version > c->top)
         c->top = m->version;
     c->next = (size_t)(m - c->set->migrations) + 1;
-    say(c, SQLMIG_LOG_INFO, "applied %s (version %lld) in %lld ms", m->file, (long long)m->version,
-        (long long)ms);
+    say(c, SQLMIG_LOG_INFO, "applied %s (version %lld) in %lld ms%s", m->file, (long long)m->version,
+        (long long)ms, c->o->flags & SQLMIG_BATCH && !(m->flags & SQLMIG_NO_TRANSACTION)
+        ? ", to be committed with the batch" : "");
 }
 
 static int commit(struct ctx *c)
@@ -609,15 +631,24 @@ static int outside(struct ctx *c, const struct sqlmig_migration *m)
         return rc;
     say(c, SQLMIG_LOG_INFO, "running %s (version %lld) outside a transaction", m->file, (long long)m->version);
     t = now_ms();
-    if ((rc = run(c, m, 0)) != 0)
+    if ((rc = run(c, m, 0)) != 0) {
+        /* It may have failed inside a BEGIN of its own: end that, so that the
+        ** caller gets its connection back in autocommit mode. */
+        rollback_quietly(c);
         return rc;
+    }
     if (!sqlite3_get_autocommit(c->db)) {
-        (void)simple(c, "ROLLBACK"); /* an error here is overwritten below */
+        rollback_quietly(c);
         return fail(c, SQLMIG_MIGRATION, m, "%s: the migration left a transaction open", m->file);
     }
     ms = since(t);
     if ((rc = lock(c)) != 0 || (rc = exec(c, "write the ledger", UPDATE_ROW, m->version, ms, m)) != 0)
         return rc;
+    /* Someone resolved the row while it ran: never complete a row we did not start. */
+    if (sqlite3_changes(c->db) != 1)
+        return fail(c, SQLMIG_INTERRUPTED, m, "version %lld (%s) ran, but its started row was removed "
+                    "from the ledger %s meanwhile (sqlmig_resolve() while it was running?): "
+                    "check the database before running it again", (long long)m->version, m->file, c->qt);
     applied(c, m, ms);
     return commit(c);
 }
@@ -705,7 +736,7 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
     *q = '\0';
     for (i = 0; i < set->count; i++) {
         m = set->migrations + i;
-        if (!m->name || !m->file || !m->up_sql || !m->checksum || m->up_len > INT_MAX
+        if (!m->name || !m->file || !m->up_sql || !m->checksum || m->up_len >= INT_MAX
             || (i && m->version <= m[-1].version))
             return fail(c, SQLMIG_MISUSE, m, "migration %zu of the set (version %lld) has a NULL field, "
                         "is too long, or is out of order", i, (long long)m->version);
@@ -715,6 +746,26 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
     if (ms >= 0 && (rc = sqlite3_busy_timeout(db, c->wait_ms)) != SQLITE_OK)
         return sqlfail(c, rc, "sqlite3_busy_timeout");
     return 0;
+}
+
+/*
+** After a failure before the ledger was read to its end, read the newest
+** applied version on its own, so that from_version and to_version still
+** say where the database is. Errors here are ignored: the first one stands.
+*/
+static void newest_quietly(struct ctx *c)
+{
+    char sql[512];
+    sqlite3_stmt *st = NULL;
+
+    snprintf(sql, sizeof sql, "SELECT max(version) FROM main.%s WHERE execution_ms >= 0", c->qt);
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW
+        && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+        c->res->to_version = sqlite3_column_int64(st, 0);
+        if (c->res->applied == 0)
+            c->res->from_version = c->res->to_version;
+    }
+    sqlite3_finalize(st);
 }
 
 /* Roll back what is still open, restore foreign_keys, log the error. */
@@ -732,6 +783,8 @@ static int finish(struct ctx *c, int rc)
     c->res = keep;
     if (rc == 0)
         rc = r;
+    if (rc && rc != SQLMIG_MISUSE && c->res->to_version == 0)
+        newest_quietly(c);
     c->res->code = rc;
     if (rc && !c->logged)
         say(c, SQLMIG_LOG_ERROR, "%s", c->res->message);

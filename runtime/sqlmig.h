@@ -49,8 +49,10 @@ const char *sqlmig_libversion(void);
 ** in the generated file.
 **
 ** up_sql/up_len are the bytes of the migration exactly as they are in the
-** file (or in its up section), line endings included; there is no NUL inside
-** and none is needed at the end. up_line is the line of the file on which
+** file (or in its up section), line endings included; there is no NUL
+** inside, and up_sql[up_len] is the NUL that ends the string literal (SQLite
+** then parses each statement in place instead of copying the rest of the
+** migration). up_line is the line of the file on which
 ** up_sql starts, so that an error position inside up_sql maps to the file.
 ** down_sql is NULL (and down_len 0) when the migration has no down part.
 ** checksum is the SHA-256 of the up-SQL with every CRLF read as LF, as 64
@@ -174,8 +176,9 @@ typedef struct sqlmig_options {
 ** and `message`, a complete human-readable sentence such as
 **   "0007_add_index.sql:12:5: no such table: usr".
 ** `from_version` and `to_version` are the newest applied version before and
-** after the call; `applied` counts the migrations applied (or, in a dry run,
-** that would be applied). The struct holds no pointer that must be freed:
+** after the call (after a failure too, as far as the ledger can be read);
+** `applied` counts the migrations applied (or, in a dry run, that would be
+** applied). The struct holds no pointer that must be freed:
 ** `name` and `file` point into the set.
 */
 typedef struct sqlmig_result {

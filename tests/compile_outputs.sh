@@ -88,6 +88,11 @@ ok $? "an empty folder compiles"
 "${cc[@]}" "${cflags[@]}" -c "$work/e/app_migrations.c" -o "$work/e.o" 2> "$work/e/cc.log"
 ok $? "the empty set is valid C11 under -Wpedantic -Werror"
 
+# Foreign keys are off for every migration of the replay, as at run time,
+# even after a no-transaction migration switched them on.
+out=$("$sqlmig" check "$fixtures/good/fk-after-no-transaction/migrations" 2>&1)
+ok $? "a rebuild after 'PRAGMA foreign_keys = ON' replays with foreign keys off: $out"
+
 # check, new, --version.
 out=$("$sqlmig" check "$features")
 ok $([ "$out" = "$features: 5 migrations replayed, 4 schema objects" ]; echo $?) "check reports what it replayed: $out"

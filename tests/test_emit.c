@@ -437,7 +437,8 @@ static void check_symbols(struct tap *t)
     };
     static const char *const bad[] = {
         "", "1abc", "_App", "__x", "_", "_app", "_1", "a__b", "a-b", "a b", "a.b", "int", "class",
-        "main", "bool", "namespace", "caf\xc3\xa9", "x\n"
+        "main", "bool", "namespace", "caf\xc3\xa9", "x\n",
+        "sqlmig_result", "SQLMIG_OK", "sqlite3_open", "SQLITE_OK", "int64_t", "app_t"
     };
     size_t i;
 

@@ -118,6 +118,20 @@ static const struct sqlmig_migration notx_bad[] = {
     MIG(2, "ntbad", "0002_ntbad.sql", "CREATE TABLE nt1(x);\nINSERT INTO nope VALUES(1);\n", 1, CK("00a4"), NOTX),
 };
 static const struct sqlmig_set set_notx_bad = { notx_bad, 2, NULL, 0 };
+/* Fails inside a BEGIN of its own, on data only production has. */
+static const struct sqlmig_migration notx_own_tx[] = {
+    M1,
+    MIG(2, "own_tx", "0002_own_tx.sql",
+        "-- sqlmig:no-transaction\nBEGIN;\nCREATE TABLE u(x);\nINSERT INTO users(id, name) VALUES(1, 'dup');\nCOMMIT;\n",
+        1, CK("00a5"), NOTX),
+};
+static const struct sqlmig_set set_notx_own_tx = { notx_own_tx, 2, NULL, 0 };
+/* A COMMIT behind an empty statement (";COMMIT") is still transaction control. */
+static const struct sqlmig_migration semi_commit[] = {
+    M1,
+    MIG(2, "semi", "0002_semi.sql", "CREATE TABLE t1(x);\n;COMMIT;\nCREATE TABLE t2(y);\n", 1, CK("00c3"), 0),
+};
+static const struct sqlmig_set set_semi_commit = { semi_commit, 2, NULL, 0 };
 static const struct sqlmig_migration notx_open[] = {
     M1,
     MIG(2, "ntopen", "0002_ntopen.sql", "BEGIN;\nCREATE TABLE nt2(x);\n", 1, CK("00a5"), NOTX),
@@ -411,6 +425,8 @@ static void test_checksum(void)
        "checksum: message has name, stored and embedded checksums");
     OK(strcmp(before, after) == 0 && !has_table(db, "tags") && r.applied == 0,
        "checksum: nothing changed, version 4 not applied");
+    OK(r.from_version == 3 && r.to_version == 3, "checksum: from/to still say version 3 (%lld, %lld)",
+       (long long)r.from_version, (long long)r.to_version);
     sqlite3_close(db);
 }
 
@@ -591,6 +607,12 @@ static void test_commit_inside(void)
     OK(rc == SQLMIG_MIGRATION && r.line == 2 && r.column == 3 && !has_table(db, "t1"),
        "END TRANSACTION inside: refused at 2:3, nothing half-applied");
     sqlite3_close(db);
+
+    db = fresh();
+    rc = sqlmig_migrate(db, &set_semi_commit, NULL, &r);
+    OK(rc == SQLMIG_MIGRATION && r.line == 2 && r.column == 2 && !has_table(db, "t1") && ledger_max(db) == 1,
+       "';COMMIT' inside: refused before it runs, at 2:2, nothing half-applied (%s)", r.message);
+    sqlite3_close(db);
 }
 
 static void test_no_transaction(void)
@@ -610,6 +632,19 @@ static void test_no_transaction(void)
     OK(qint(db, "SELECT execution_ms FROM schema_migrations WHERE version = 2") >= 0, "no-tx: row completed");
     OK(logged(&l, "running 0002_user_version.sql (version 2) outside a transaction") == 1,
        "no-tx: logged before it ran");
+    sqlite3_close(db);
+
+    /* A failure inside the migration's own BEGIN: the caller gets its
+    ** connection back in autocommit mode, with foreign keys as they were. */
+    db = fresh();
+    exec(db, "PRAGMA foreign_keys = ON");
+    rc = sqlmig_migrate(db, &(struct sqlmig_set){ notx_own_tx, 1, NULL, 0 }, NULL, &r);
+    exec(db, "INSERT INTO users(id, name) VALUES(1, 'ada');");
+    rc = sqlmig_migrate(db, &set_notx_own_tx, NULL, &r);
+    OK(rc == SQLMIG_MIGRATION && r.line == 4 && strstr(r.message, "UNIQUE"),
+       "no-tx failure inside its own BEGIN: reported at line 4 (%s)", r.message);
+    OK(sqlite3_get_autocommit(db) == 1 && qint(db, "PRAGMA foreign_keys") == 1 && !has_table(db, "u"),
+       "no-tx failure inside its own BEGIN: rolled back, autocommit and foreign_keys restored");
     sqlite3_close(db);
 
     db = fresh();
@@ -922,6 +957,7 @@ static void test_busy(void)
     int rc;
 
     sqlmig_migrate(db, &set2, NULL, &r);
+    exec(db, "PRAGMA foreign_keys = ON");
     snap(db, before, sizeof before);
     other = open_db(n, SQLITE_OPEN_READWRITE);
     exec(other, "BEGIN EXCLUSIVE");
@@ -936,7 +972,8 @@ static void test_busy(void)
     exec(other, "ROLLBACK");
     sqlite3_close(other);
     snap(db, after, sizeof after);
-    OK(strcmp(before, after) == 0 && qint(db, "PRAGMA foreign_keys") == 0, "busy: nothing changed");
+    OK(strcmp(before, after) == 0 && qint(db, "PRAGMA foreign_keys") == 1,
+       "busy: nothing changed, foreign_keys restored");
     OK(migrate(db, &set4, 0, &r) == SQLMIG_OK && r.applied == 2, "busy: works once the lock is gone");
     sqlite3_close(db);
 }

@@ -87,6 +87,8 @@ int main(void)
     malformed_case(&t, "0001_.hidden.sql", "must not start with '.'");
     malformed_case(&t, "0001.create.sql", "must be followed by '_'");
     malformed_case(&t, "0001_X.SQL", "lower case");
+    malformed_case(&t, "0002_t.DOWN.sql", "'.up.sql' or '.down.sql' in lower case");
+    malformed_case(&t, "0002_t.Up.sql", "'.up.sql' or '.down.sql' in lower case");
     malformed_case(&t, "create_users.sql", "starts with its version");
     malformed_case(&t, "V1__init.sql", "starts with its version");
     malformed_case(&t, "schema.SQL", "starts with its version");
@@ -112,6 +114,13 @@ int main(void)
     /* Unknown directives are typos, never ignored. */
     sql_case(&t, "SELECT 1;\n-- sqlmig:no-transactions\n", 0, "unknown sqlmig directive", 20);
     sql_case(&t, "-- SQLMIG:notx\n", 0, "unknown sqlmig directive", 10);
+    /* Other tools' section markers would run the down part as up: refused. */
+    sql_case(&t, "-- +goose Up\nCREATE TABLE t(x);\n-- +goose Down\nDROP TABLE t;\n", 0,
+             "another tool's section marker", 0);
+    sql_case(&t, "CREATE TABLE t(x);\n-- migrate:down\nDROP TABLE t;\n", 0,
+             "another tool's section marker", 19);
+    sql_case(&t, "-- migrate: the users table moves\nCREATE TABLE t(x);\n", 0, NULL, 0);
+    sql_case(&t, "SELECT '\n-- +goose Down\n';\n", 0, NULL, 0);
     /* A NUL byte is reported where it is, wherever it is. */
     scan_sql(with_nul, sizeof with_nul - 1, &ss);
     tap_ok(&t, ss.problem && strstr(ss.problem, "NUL byte") && ss.error_offset == 14,

@@ -43,12 +43,13 @@ static int guard_authorizer(void *ctx, int action, const char *a, const char *b,
     return SQLITE_OK;
 }
 
-/* Offset of the first token at or after `p` (skipping blanks and comments). */
+/* Offset of the first token at or after `p`, skipping blanks, comments and
+** empty statements as sqlite3_prepare_v2() does. */
 static size_t first_token(const char *text, size_t p, size_t len)
 {
     while (p < len) {
         unsigned char c = (unsigned char)text[p];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == ';') {
             p++;
         } else if (c == '-' && p + 1 < len && text[p + 1] == '-') {
             while (p < len && text[p] != '\n')
@@ -145,6 +146,10 @@ static int replay_one(sqlite3 *db, const struct tool_migration *m)
     size_t pos = 0, statements = 0;
     struct guard g = { NULL };
 
+    /* As the runtime does before every migration: a no-transaction migration
+    ** earlier in the history may have switched them on. */
+    if (exec_simple(db, "PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys") != 0)
+        return 1;
     if (in_tx && exec_simple(db, "BEGIN", "BEGIN") != 0)
         return 1;
     while (pos < m->up_len) {
@@ -156,7 +161,9 @@ static int replay_one(sqlite3 *db, const struct tool_migration *m)
         g.refused = NULL;
         if (in_tx)
             sqlite3_set_authorizer(db, guard_authorizer, &g);
-        rc = sqlite3_prepare_v2(db, m->up + pos, (int)(m->up_len - pos), &st, &tail);
+        /* Count the NUL after the text: SQLite then parses in place instead of
+        ** copying the rest of the migration for every statement. */
+        rc = sqlite3_prepare_v2(db, m->up + pos, (int)(m->up_len - pos) + 1, &st, &tail);
         sqlite3_set_authorizer(db, NULL, NULL);
         if (rc != SQLITE_OK) {
             int off = sqlite3_error_offset(db);
@@ -320,9 +327,6 @@ int check_replay(struct tool_folder *f)
         sqlite3_close(db);
         return 1;
     }
-    /* The runtime switches foreign keys off around every migration. */
-    if (exec_simple(db, "PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys") != 0)
-        problems = 1;
     for (i = 0; !problems && i < f->count; i++)
         problems = replay_one(db, &f->items[i]);
     if (!problems)

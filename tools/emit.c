@@ -78,6 +78,11 @@ static const char *const emit_keywords[] = {
     "xor_eq"
 };
 
+/* Prefixes of the headers the generated files include (case matters). */
+static const char *const emit_taken_prefixes[] = {
+    "sqlmig_", "SQLMIG_", "sqlite3_", "SQLITE_"
+};
+
 static int is_alpha(int c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -115,7 +120,17 @@ int emit_valid_symbol(const char *symbol)
         if (strcmp(symbol, emit_keywords[i]) == 0)
             return 0;
     }
-    return 1;
+    /*
+    ** The generated files include sqlmig.h, sqlite3.h and stdint.h: a name
+    ** from their name spaces could be declared there already, and POSIX
+    ** reserves every name ending in _t.
+    */
+    for (i = 0; i < sizeof emit_taken_prefixes / sizeof emit_taken_prefixes[0]; i++) {
+        if (strncmp(symbol, emit_taken_prefixes[i], strlen(emit_taken_prefixes[i])) == 0)
+            return 0;
+    }
+    i = strlen(symbol);
+    return !(i >= 2 && symbol[i - 2] == '_' && symbol[i - 1] == 't');
 }
 
 /*

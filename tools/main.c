@@ -165,7 +165,8 @@ static int cmd_compile(int argc, char **argv)
         return usage_error("compile: %s", "--symbol, --output-c and --output-h are required");
     if (!emit_valid_symbol(a.symbol))
         return usage_error("compile: --symbol '%s' is not a C identifier that a program "
-                           "may define ([A-Za-z][A-Za-z0-9_]*, no leading underscore)",
+                           "may define ([A-Za-z][A-Za-z0-9_]*; not a keyword, not ending in _t, "
+                           "not starting with sqlmig_, sqlite3_ or their upper-case forms)",
                            a.symbol);
 
     memset(&f, 0, sizeof f);
@@ -233,8 +234,10 @@ static int cmd_new(int argc, char **argv)
 
     n = snprintf(file, sizeof file, "%0*" PRId64 "_%s.sql", (int)width, next, argv[1]);
     scan_file_name(file, &sn);
-    if (n < 0 || (size_t)n >= sizeof file || sn.kind != SCAN_PLAIN || strchr(argv[1], '/'))
-        return usage_error("new: '%s' does not make a valid migration file name", argv[1]);
+    if (n < 0 || (size_t)n >= sizeof file || sn.kind != SCAN_PLAIN ||
+        argv[1][strcspn(argv[1], "/\\\t\r\n")] != '\0')
+        return usage_error("new: '%s' does not make a valid migration file name "
+                           "(no slash, backslash, tab or line break)", argv[1]);
     path = malloc(strlen(argv[0]) + strlen(file) + 2);
     if (!path) {
         diag_fatal("out of memory");

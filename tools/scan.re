@@ -51,6 +51,10 @@ void scan_file_name(const char *name, struct scan_name *out)
 
         digits "_" name ".up.sql" end   { out->kind = SCAN_UP; suffix = 7; goto split; }
         digits "_" name ".down.sql" end { out->kind = SCAN_DOWN; suffix = 9; goto split; }
+        digits "_" name ('.up.sql' | '.down.sql') end {
+            malformed(out, "the suffix must be '.up.sql' or '.down.sql' in lower case");
+            return;
+        }
         digits "_" name ".sql" end      { out->kind = SCAN_PLAIN; suffix = 4; goto split; }
 
         digits "_" name '.sql' end {
@@ -141,6 +145,21 @@ static void directive(const unsigned char *tok, const unsigned char *end,
     }
 }
 
+/*
+** Another tool's section marker: running both sections as one migration
+** would apply the down part right after the up part, so it is refused.
+*/
+static void foreign_marker(const unsigned char *tok, const unsigned char *start,
+                           struct scan_sql *out)
+{
+    if (out->problem)
+        return;
+    out->problem = "another tool's section marker (goose '-- +goose', dbmate '-- migrate:'): "
+                   "sqlmig does not read sections; put the up part in <version>_<name>.up.sql "
+                   "and the down part in <version>_<name>.down.sql";
+    out->error_offset = (size_t)(tok - start);
+}
+
 void scan_sql(const char *text, size_t len, struct scan_sql *out)
 {
     const unsigned char *start = (const unsigned char *)text;
@@ -169,6 +188,16 @@ void scan_sql(const char *text, size_t len, struct scan_sql *out)
             "--" [ \t]* 'sqlmig:' [^\n\x00]* {
                 if (at_line_start(start, tok))
                     directive(tok, cur, start, out);
+                continue;
+            }
+            "--" [ \t]* "+goose" [ \t] [^\n\x00]* {
+                if (at_line_start(start, tok))
+                    foreign_marker(tok, start, out);
+                continue;
+            }
+            "--" [ \t]* "migrate:" ("up" | "down") [^\n\x00]* {
+                if (at_line_start(start, tok))
+                    foreign_marker(tok, start, out);
                 continue;
             }
             "--" [^\n\x00]*   { continue; }
