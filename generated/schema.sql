@@ -1,5 +1,4 @@
--- The schema that migrations/ reaches, as replayed by sqlmig compile.
--- Generated: do not edit.
+-- The schema that migrations/ reaches, as replayed by sqlmig compile. Do not edit.
 
 CREATE TABLE tasks (
     id         INTEGER PRIMARY KEY,

@@ -530,6 +530,18 @@ static void check_schema(struct tap *t)
     f.schema_len = 0;
     tap_ok(t, emit_schema(&f, &b, err, sizeof err) == 0 && b.len == 0, "emit_schema of nothing is empty");
     buf_free(&b);
+    {
+        static const char expected[] =
+            "-- The schema that migrations/ reaches, as replayed by sqlmig compile. Do not edit.\n\n"
+            "CREATE TABLE a(x);\r\n";
+        f.dir = "/abs/path/to/migrations/";
+        f.schema_sql = sql;
+        f.schema_len = strlen(sql);
+        tap_ok(t, emit_schema(&f, &b, err, sizeof err) == 0 && b.len == sizeof expected - 1
+                      && memcmp(b.data, expected, sizeof expected - 1) == 0,
+               "emit_schema names the folder by its base name, never its path");
+        buf_free(&b);
+    }
 }
 
 /* Read a whole small file into out; its length, or -1. */

@@ -217,31 +217,6 @@ static char *dup_text(const unsigned char *s)
     return strdup(s ? (const char *)s : "");
 }
 
-/* Start schema.sql with a comment naming the folder (never its full path). */
-static int append_header(struct tool_folder *f, size_t *len, size_t *cap)
-{
-    const char *base = strrchr(f->dir, '/');
-    size_t dl = strlen(f->dir);
-    int n;
-
-    /* "migrations/" given with a trailing slash still names "migrations". */
-    while (dl > 1 && f->dir[dl - 1] == '/')
-        dl--;
-    base = f->dir + dl;
-    while (base > f->dir && base[-1] != '/')
-        base--;
-    *cap = 256 + (size_t)(f->dir + dl - base);
-    f->schema_sql = malloc(*cap);
-    if (!f->schema_sql)
-        return -1;
-    n = snprintf(f->schema_sql, *cap,
-                 "-- The schema that %.*s/ reaches, as replayed by sqlmig compile.\n"
-                 "-- Generated: do not edit.\n\n",
-                 (int)(f->dir + dl - base), base);
-    *len = (size_t)n;
-    return 0;
-}
-
 /* Read the final schema: objects sorted for the runtime, text for schema.sql. */
 static int collect_schema(sqlite3 *db, struct tool_folder *f)
 {
@@ -282,8 +257,6 @@ static int collect_schema(sqlite3 *db, struct tool_folder *f)
     if (sqlite3_prepare_v2(db, text_sql, -1, &st, NULL) != SQLITE_OK)
         goto sqlite_fail;
     cap = 0;
-    if (append_header(f, &len, &cap) != 0)
-        goto oom;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *sql = (const char *)sqlite3_column_text(st, 0);
         size_t n = (size_t)sqlite3_column_bytes(st, 0);

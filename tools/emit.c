@@ -606,6 +606,15 @@ int emit_depfile(const struct tool_folder *f, const char *target,
 
 int emit_schema(const struct tool_folder *f, struct buf *out, char *err, size_t errlen)
 {
+    const char *dir;
+    size_t dirlen;
+
+    if (f->dir) {
+        dir = base_name(f->dir, &dirlen);
+        buf_puts(out, "-- The schema that ");
+        comment_text(out, dir, dirlen);
+        buf_puts(out, "/ reaches, as replayed by sqlmig compile. Do not edit.\n\n");
+    }
     if (f->schema_sql != NULL)
         buf_append(out, f->schema_sql, f->schema_len);
     return emit_done(out, err, errlen);

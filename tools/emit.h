@@ -66,7 +66,10 @@ int emit_h(const char *symbol, struct buf *out, char *err, size_t errlen);
 int emit_depfile(const struct tool_folder *f, const char *target,
                  struct buf *out, char *err, size_t errlen);
 
-/* The schema snapshot: f->schema_sql byte for byte (nothing when NULL). */
+/*
+** The schema snapshot: a comment line naming the folder (by its base name),
+** then f->schema_sql byte for byte (nothing when NULL).
+*/
 int emit_schema(const struct tool_folder *f, struct buf *out, char *err, size_t errlen);
 
 /*
