@@ -7,26 +7,20 @@
 set -u
 gen=$1 re2c_version=$2 pinned=$3 scan_c=$4
 shift 4
-n=0
-failed=0
+. "$(dirname "$0")/tap.sh"
 compare() {
-    n=$((n + 1))
-    if cmp -s "$1" "$gen/$(basename "$1")"; then
-        echo "ok $n - generated/$(basename "$1") is current"
-    else
-        echo "not ok $n - generated/$(basename "$1") is stale: run 'ninja -C build regenerate'"
-        diff -u "$gen/$(basename "$1")" "$1" | head -n 20 | sed 's/^/# /'
-        failed=$((failed + 1))
-    fi
+    local name
+    name=$(basename "$1")
+    cmp -s "$1" "$gen/$name"
+    ok $? "generated/$name is current (else: ninja -C build regenerate)"
+    cmp -s "$1" "$gen/$name" || diff -u "$gen/$name" "$1" | head -n 20 | sed 's/^/# /'
 }
 if [ "$re2c_version" = "$pinned" ]; then
     compare "$scan_c"
 else
-    n=$((n + 1))
-    echo "ok $n - generated/scan.c # SKIP re2c $re2c_version is not the pinned $pinned"
+    ok 0 "generated/scan.c # SKIP re2c $re2c_version is not the pinned $pinned"
 fi
 for f in "$@"; do
     compare "$f"
 done
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

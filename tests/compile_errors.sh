@@ -11,17 +11,7 @@ fixtures=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-n=0
-failed=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then
-        echo "ok $n - $2"
-    else
-        echo "not ok $n - $2"
-        failed=$((failed + 1))
-    fi
-}
+. "$(dirname "$0")/tap.sh"
 
 for case_dir in "$fixtures"/bad/*/; do
     name=$(basename "$case_dir")
@@ -59,5 +49,4 @@ ok $([ $? -eq 2 ]; echo $?) "a reserved identifier is refused as a symbol"
 ok $([ $? -eq 1 ] && grep -q "^$work/no-such-folder: error: cannot open the migrations folder: No such file or directory$" "$work/nofolder.err"; echo $?) \
     "a missing folder is named with the cause"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

@@ -12,12 +12,7 @@ cc=("$@")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-n=0
-failed=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+. "$(dirname "$0")/tap.sh"
 compile() { # DIR OUTDIR [extra args]
     local dir=$1 out=$2
     shift 2
@@ -105,5 +100,4 @@ printf 'CREATE TABLE b (x);\n' >> "$work/new/0008_add_b.sql"
 ok $([ $? -eq 2 ]; echo $?) "new refuses a name with a slash"
 ok $([ "$("$sqlmig" --version)" = "sqlmig 0.1.0" ]; echo $?) "--version prints a version Meson can parse"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

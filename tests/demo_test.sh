@@ -8,12 +8,7 @@ set -u
 demo=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=0
-failed=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+. "$(dirname "$0")/tap.sh"
 q() { sqlite3 "$1" "$2"; }
 
 # One migration per version: the plain and .up.sql files of migrations/.
@@ -54,5 +49,4 @@ ok $([ "$before" = "$after" ] && [ "$before" = 3/3 ]; echo $?) "tasks and task_t
 ok $([ -z "$(q "$db" 'PRAGMA foreign_key_check')" ]; echo $?) "foreign_key_check is clean afterwards"
 ok $([ "$(q "$db" 'PRAGMA integrity_check')" = ok ]; echo $?) "integrity_check is ok"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

@@ -10,13 +10,7 @@ src=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-n=0
-failed=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-finish() { echo "1..$n"; [ "$failed" -eq 0 ]; exit $?; }
+. "$(dirname "$0")/tap.sh"
 
 host=$work/host
 cp -R "$src/tests/host" "$host"

@@ -1,0 +1,21 @@
+# tap.sh — the TAP lines the shell tests print, sourced by each of them.
+#   ok STATUS DESCRIPTION   "ok N - …" when STATUS is 0, else "not ok N - …"
+#   finish                  print the plan and exit 0 only if all passed
+n=0
+failed=0
+
+ok() {
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $n - $2"
+    else
+        echo "not ok $n - $2"
+        failed=$((failed + 1))
+    fi
+}
+
+finish() {
+    echo "1..$n"
+    [ "$failed" -eq 0 ]
+    exit $?
+}
