@@ -8,6 +8,7 @@
 */
 #include "sqlmig.h"
 #include "tap.h"
+#include "dbq.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -85,26 +86,6 @@ static void child(const char *path, int barrier, int out)
     sqlite3_close(db);
     /* One write below PIPE_BUF is atomic, so the reports do not interleave. */
     _exit(write(out, &rep, sizeof rep) == (ssize_t)sizeof rep ? 0 : 3);
-}
-
-static int64_t qint(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t v = -999;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static const char *qtext(sqlite3 *db, const char *sql, char *buf, size_t size)
-{
-    sqlite3_stmt *st;
-    snprintf(buf, size, "(error)");
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return buf;
 }
 
 static int total_waited;

@@ -7,6 +7,7 @@
 */
 #include "sqlmig.h"
 #include "tap.h"
+#include "dbq.h"
 
 #include <signal.h>
 #include <sqlite3.h>
@@ -61,23 +62,6 @@ static int die_in_migration_3(const char *path)
         _exit(0); /* not killed: the test fails */
     }
     return waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-}
-
-static int64_t qint(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t v = -999;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static int has_table(sqlite3 *db, const char *name)
-{
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'", name);
-    return qint(db, sql) == 1;
 }
 
 static int state_of_3;

@@ -6,6 +6,7 @@
 */
 #include "sqlmig.h"
 #include "tap.h"
+#include "dbq.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -186,35 +187,6 @@ static void exec(sqlite3 *db, const char *sql)
     }
 }
 
-/* First column of the first row; -999 on error, -998 when no row. */
-static int64_t qint(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t v = -999;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -999;
-    switch (sqlite3_step(st)) {
-    case SQLITE_ROW: v = sqlite3_column_int64(st, 0); break;
-    case SQLITE_DONE: v = -998; break;
-    }
-    sqlite3_finalize(st);
-    return v;
-}
-
-static const char *qtext(sqlite3 *db, const char *sql, char *buf, size_t size)
-{
-    sqlite3_stmt *st;
-    snprintf(buf, size, "(error)");
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return buf;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(buf, size, "%s", sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "(null)");
-    else
-        snprintf(buf, size, "(none)");
-    sqlite3_finalize(st);
-    return buf;
-}
-
 /* The schema, the default ledger and the users rows, as one string. */
 static void snap(sqlite3 *db, char *buf, size_t size)
 {
@@ -230,13 +202,6 @@ static void snap(sqlite3 *db, char *buf, size_t size)
 static int64_t ledger_max(sqlite3 *db)
 {
     return qint(db, "SELECT max(version) FROM schema_migrations");
-}
-
-static int has_table(sqlite3 *db, const char *name)
-{
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE name = '%s'", name);
-    return qint(db, sql) == 1;
 }
 
 struct log {
