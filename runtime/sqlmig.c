@@ -201,18 +201,6 @@ static int simple(struct ctx *c, const char *sql)
     return exec(c, sql, sql, 0, 0, NULL);
 }
 
-/* Roll back whatever transaction is open, keeping the error already in res. */
-static void rollback_quietly(struct ctx *c)
-{
-    sqlite3_stmt *st = NULL;
-
-    if (sqlite3_get_autocommit(c->db))
-        return;
-    if (sqlite3_prepare_v2(c->db, "ROLLBACK", -1, &st, NULL) == SQLITE_OK)
-        (void)sqlite3_step(st);
-    sqlite3_finalize(st);
-    c->in_tx = 0;
-}
 
 /* The first column of the first row of sql; *out is unchanged if no row. */
 static int query_int(struct ctx *c, const char *sql, int64_t *out)
@@ -631,16 +619,14 @@ static int outside(struct ctx *c, const struct sqlmig_migration *m)
         return rc;
     say(c, SQLMIG_LOG_INFO, "running %s (version %lld) outside a transaction", m->file, (long long)m->version);
     t = now_ms();
-    if ((rc = run(c, m, 0)) != 0) {
-        /* It may have failed inside a BEGIN of its own: end that, so that the
-        ** caller gets its connection back in autocommit mode. */
-        rollback_quietly(c);
+    /* It may BEGIN a transaction of its own: if it fails inside it, or
+    ** leaves it open, finish() rolls it back, so that the caller gets its
+    ** connection back in autocommit mode. */
+    c->in_tx = 1;
+    if ((rc = run(c, m, 0)) != 0)
         return rc;
-    }
-    if (!sqlite3_get_autocommit(c->db)) {
-        rollback_quietly(c);
+    if (!sqlite3_get_autocommit(c->db))
         return fail(c, SQLMIG_MIGRATION, m, "%s: the migration left a transaction open", m->file);
-    }
     ms = since(t);
     if ((rc = lock(c)) != 0 || (rc = exec(c, "write the ledger", UPDATE_ROW, m->version, ms, m)) != 0)
         return rc;
@@ -749,29 +735,16 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
 }
 
 /*
-** After a failure before the ledger was read to its end, read the newest
-** applied version on its own, so that from_version and to_version still
-** say where the database is. Errors here are ignored: the first one stands.
+** Roll back what is still open, restore foreign_keys, log the error. After a
+** failure that came before the ledger was read to its end, read the newest
+** applied version, so that from_version and to_version still say where the
+** database is; errors while cleaning up never hide the first one.
 */
-static void newest_quietly(struct ctx *c)
-{
-    char sql[512];
-    sqlite3_stmt *st = NULL;
-
-    snprintf(sql, sizeof sql, "SELECT max(version) FROM main.%s WHERE execution_ms >= 0", c->qt);
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW
-        && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
-        c->res->to_version = sqlite3_column_int64(st, 0);
-        if (c->res->applied == 0)
-            c->res->from_version = c->res->to_version;
-    }
-    sqlite3_finalize(st);
-}
-
-/* Roll back what is still open, restore foreign_keys, log the error. */
 static int finish(struct ctx *c, int rc)
 {
     sqlmig_result scratch, *keep = c->res;
+    char sql[512];
+    int64_t v = 0;
     int r = 0;
 
     if (rc)
@@ -780,11 +753,17 @@ static int finish(struct ctx *c, int rc)
         r = simple(c, "ROLLBACK");
     if (c->fk >= 0 && r == 0)
         r = simple(c, c->fk ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
+    if (rc && rc != SQLMIG_MISUSE && keep->to_version == 0) {
+        snprintf(sql, sizeof sql, "SELECT max(version) FROM main.%s WHERE execution_ms >= 0", c->qt);
+        if (query_int(c, sql, &v) == 0 && v > 0) {
+            keep->to_version = v;
+            if (keep->applied == 0)
+                keep->from_version = v;
+        }
+    }
     c->res = keep;
     if (rc == 0)
         rc = r;
-    if (rc && rc != SQLMIG_MISUSE && c->res->to_version == 0)
-        newest_quietly(c);
     c->res->code = rc;
     if (rc && !c->logged)
         say(c, SQLMIG_LOG_ERROR, "%s", c->res->message);
