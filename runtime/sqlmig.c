@@ -62,6 +62,7 @@ struct ctx {
     ** our last transaction, migrations applied in the open transaction. */
     int64_t fk, dv, top;
     int stale, in_tx;
+    const struct sqlmig_migration *started; /* no-transaction migration under way */
     size_t next, done;
     const struct sqlmig_migration *last;
     /* sqlmig_verify(): problems found, the first one, whether logged. */
@@ -86,6 +87,17 @@ fail(struct ctx *c, int code, const struct sqlmig_migration *m, const char *fmt,
     return code;
 }
 
+/* Add to the message already in res (a consequence, a piece of advice). */
+static void PRINTF(2, 3) append(struct ctx *c, const char *fmt, ...)
+{
+    size_t n = strlen(c->res->message);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(c->res->message + n, sizeof c->res->message - n, fmt, ap);
+    va_end(ap);
+}
+
 /* A SQLite error outside any migration; `what` names the operation. */
 static int sqlfail(struct ctx *c, int rc, const char *what)
 {
@@ -94,6 +106,9 @@ static int sqlfail(struct ctx *c, int rc, const char *what)
                                                 : SQLMIG_SQLITE;
     fail(c, code, NULL, "%s: %s", what, sqlite3_errmsg(c->db));
     c->res->sqlite_code = sqlite3_extended_errcode(c->db);
+    if (code == SQLMIG_BUSY)
+        append(c, " (another connection held it longer than the busy timeout of %d ms: "
+               "retry, or raise busy_timeout_ms)", c->wait_ms);
     return code;
 }
 
@@ -297,7 +312,7 @@ static int walk(struct ctx *c, size_t from)
                     : strcmp(r.checksum, m->checksum) ? SQLMIG_CHANGED : SQLMIG_APPLIED;
             m++;
         }
-        if (v > c->newest)
+        if (v > c->newest && r.execution_ms != -1)
             c->newest = v;
         if ((rc = c->visit(c, &r)) == 0)
             rc = step_row(c, st, &v, &row);
@@ -325,13 +340,15 @@ static int judge(struct ctx *c, const struct sqlmig_status_row *r)
 
     if (r->state == SQLMIG_CHANGED)
         return fail(c, SQLMIG_CHECKSUM, m, "version %lld %s (%s) was applied with checksum %s, "
-                    "but the embedded migration has checksum %s: an applied migration was edited",
+                    "but the embedded migration has checksum %s: an applied migration was edited; restore "
+                    "the file as it was applied and put the change in a new migration",
                     (long long)m->version, m->name, m->file, r->checksum, m->checksum);
     if (r->state == SQLMIG_STARTED)
         return interrupted(c, m);
     if (r->state == SQLMIG_NOT_IN_SET && !(c->o->flags & SQLMIG_ALLOW_UNKNOWN)) {
         fail(c, SQLMIG_UNKNOWN, NULL, "version %lld (%s) is applied but is not a migration of this "
-             "program; SQLMIG_ALLOW_UNKNOWN accepts it", (long long)r->version, r->name);
+             "program, probably applied by a newer build of it; SQLMIG_ALLOW_UNKNOWN accepts it",
+             (long long)r->version, r->name);
         c->res->version = r->version;
         return SQLMIG_UNKNOWN;
     }
@@ -617,6 +634,7 @@ static int outside(struct ctx *c, const struct sqlmig_migration *m)
 
     if (rc || (rc = commit(c)) != 0)
         return rc;
+    c->started = m; /* from here on a failure leaves its work and its started row */
     say(c, SQLMIG_LOG_INFO, "running %s (version %lld) outside a transaction", m->file, (long long)m->version);
     t = now_ms();
     /* It may BEGIN a transaction of its own: if it fails inside it, or
@@ -636,7 +654,9 @@ static int outside(struct ctx *c, const struct sqlmig_migration *m)
                     "from the ledger %s meanwhile (sqlmig_resolve() while it was running?): "
                     "check the database before running it again", (long long)m->version, m->file, c->qt);
     applied(c, m, ms);
-    return commit(c);
+    if ((rc = commit(c)) == 0)
+        c->started = NULL;
+    return rc;
 }
 
 static int apply(struct ctx *c)
@@ -660,10 +680,13 @@ static int apply(struct ctx *c)
         c->res->applied = c->pending;
         return rc;
     }
+    if (!sqlite3_get_autocommit(c->db))
+        return fail(c, SQLMIG_MISUSE, NULL, "sqlmig_migrate() must be called outside a transaction, and "
+                    "%zu migration(s) are pending: COMMIT or ROLLBACK first", c->pending);
     /* BEGIN IMMEDIATE succeeds on a read-only connection: ask first. */
     if (sqlite3_db_readonly(c->db, "main") == 1)
-        return fail(c, SQLMIG_READONLY, NULL, "the database is read-only and %zu migrations are pending",
-                    c->pending);
+        return fail(c, SQLMIG_READONLY, NULL, "the database is read-only and %zu migration(s) are "
+                    "pending: open it read-write to apply them", c->pending);
     if ((rc = query_int(c, "PRAGMA foreign_keys", &c->fk)) != 0)
         return rc;
     for (;;) {
@@ -707,10 +730,12 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
     c->fk = c->dv = -1;
     c->table = c->o->table ? c->o->table : "schema_migrations";
     n = strlen(c->table);
-    if (!db || !set || (set->count && !set->migrations) || (set->object_count && !set->objects)
-        || n == 0 || n > 200)
-        return fail(c, SQLMIG_MISUSE, NULL, "a NULL database or set, or a ledger table name that is "
-                    "empty or longer than 200 bytes");
+    if (!db || !set || (set->count && !set->migrations) || (set->object_count && !set->objects))
+        return fail(c, SQLMIG_MISUSE, NULL, "the database handle or the set is NULL, or the set has "
+                    "a count but no array");
+    if (n == 0 || n > 200 || sqlite3_strnicmp(c->table, "sqlite_", 7) == 0)
+        return fail(c, SQLMIG_MISUSE, NULL, "the ledger table name must have 1 to 200 bytes and not "
+                    "start with sqlite_ (reserved by SQLite)");
     q = c->qt;
     *q++ = '"';
     for (t = c->table; *t; t++) {
@@ -745,11 +770,11 @@ static int finish(struct ctx *c, int rc)
     sqlmig_result scratch, *keep = c->res;
     char sql[512];
     int64_t v = 0;
-    int r = 0;
+    int r = 0, rolled = c->in_tx && !sqlite3_get_autocommit(c->db);
 
     if (rc)
         c->res = &scratch; /* an error while cleaning up must not hide the first one */
-    if (c->in_tx && !sqlite3_get_autocommit(c->db))
+    if (rolled)
         r = simple(c, "ROLLBACK");
     if (c->fk >= 0 && r == 0)
         r = simple(c, c->fk ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
@@ -762,6 +787,16 @@ static int finish(struct ctx *c, int rc)
         }
     }
     c->res = keep;
+    /* Say what the failure left behind, so that the operator knows where the database is. */
+    if (rc && c->started)
+        append(c, ". Version %lld runs without a transaction: what it did before failing stays, "
+               "and it stays marked started; inspect the database, then call sqlmig_resolve()",
+               (long long)c->started->version);
+    else if (rc && rolled && c->done)
+        append(c, " (rolled back with its batch of %zu: the database stays at version %lld)",
+               c->done + 1, (long long)keep->to_version);
+    else if (rc && rolled)
+        append(c, " (rolled back: the database stays at version %lld)", (long long)keep->to_version);
     if (rc == 0)
         rc = r;
     c->res->code = rc;
@@ -891,6 +926,9 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
         rc = walk(&c, 0);
         if (rc == 0 && c.pending == 0)
             rc = drift(&c);
+        else if (rc == 0 && !c.problems)
+            snprintf(c.res->message, sizeof c.res->message, "%zu migration(s) pending: the schema is "
+                     "compared with the embedded one only once all are applied", c.pending);
         if (rc == 0 && c.problems) {
             *c.res = first;
             n = strlen(first.message);

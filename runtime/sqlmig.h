@@ -103,7 +103,7 @@ struct sqlmig_set {
     X(OK,           0, "success")                                                     \
     X(MISUSE,       1, "invalid argument or set (NULL pointer, unsorted set)")        \
     X(SQLITE,       2, "SQLite reported an error outside any migration")              \
-    X(MIGRATION,    3, "a migration failed; the database is at the version before it") \
+    X(MIGRATION,    3, "a migration failed; the message says what was rolled back")     \
     X(LEDGER,       4, "the ledger table exists but is not a sqlmig ledger")          \
     X(CHECKSUM,     5, "an applied migration differs from the embedded one")          \
     X(UNKNOWN,      6, "the database has a version that this program does not know")  \
@@ -135,9 +135,8 @@ const char *sqlmig_errstr(int code);
 #define SQLMIG_ALLOW_OUT_OF_ORDER 0x08u /* apply pending versions older than the newest applied */
 
 /* Levels passed to the log callback. */
-#define SQLMIG_LOG_ERROR   0
-#define SQLMIG_LOG_WARNING 1
-#define SQLMIG_LOG_INFO    2
+#define SQLMIG_LOG_ERROR 0 /* the failure a call returns, or a problem verify found */
+#define SQLMIG_LOG_INFO  1 /* progress: applied, planned, waiting, resolved */
 
 /*
 ** Options of every call. A zeroed struct, or a NULL pointer, means: ledger
@@ -145,7 +144,11 @@ const char *sqlmig_errstr(int code);
 ** per migration, a busy timeout of 5000 ms, no logging.
 **
 ** table: the ledger lives in the "main" schema of the connection, whatever
-** else is attached; the name is quoted, so any name of 1 to 200 bytes works.
+** else is attached; the name is quoted, so any name of 1 to 200 bytes works
+** except those starting with "sqlite_", which SQLite reserves.
+**
+** target: migrations up to this version are applied. A database already
+** past it stays as it is (nothing is ever undone).
 **
 ** busy_timeout_ms: sqlmig calls sqlite3_busy_timeout(db, busy_timeout_ms)
 ** before it touches the database, and leaves it set when it returns (SQLite
@@ -154,9 +157,13 @@ const char *sqlmig_errstr(int code);
 ** (5000 ms when it is negative) bounds how long sqlmig waits for a migration
 ** that another process is running outside a transaction.
 **
-** log: called with one complete line of text (no trailing newline) for every
-** migration applied or planned (SQLMIG_LOG_INFO) and for every problem found
-** (SQLMIG_LOG_ERROR). The text is only valid during the call.
+** log: called with one complete line of text (no trailing newline): at
+** SQLMIG_LOG_INFO for every migration applied, planned, started outside a
+** transaction or waited for, and for a resolve; at SQLMIG_LOG_ERROR for the
+** failure a call returns and for every problem verify finds. In batch mode
+** "applied" lines say "to be committed with the batch": if the batch then
+** fails, the error line says it was rolled back. The text is only valid
+** during the call.
 */
 typedef struct sqlmig_options {
     const char *table;         /* ledger table name; NULL: "schema_migrations" */
@@ -231,8 +238,12 @@ typedef struct sqlmig_result {
 ** crash, the migration is SQLMIG_INTERRUPTED.
 **
 ** When the database is already up to date the call runs one query and
-** allocates no memory of its own. Returns SQLMIG_OK or an error code; `res`
-** may be NULL.
+** allocates no memory of its own. It must be called outside a transaction
+** when anything is pending (SQLMIG_MISUSE otherwise). After a failure the
+** message ends by saying what it left: "(rolled back: the database stays at
+** version N)", or, for a no-transaction migration, that its work stays and
+** it is marked started. With SQLMIG_DRY_RUN nothing is written or locked.
+** Returns SQLMIG_OK or an error code; `res` may be NULL.
 */
 int sqlmig_migrate(sqlite3 *db, const struct sqlmig_set *set,
                    const sqlmig_options *options, sqlmig_result *res);
@@ -280,7 +291,8 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
 ** schema. Each problem is passed to the log callback as one line naming the
 ** object or version; `res->message` names the first and the count.
 ** SQLMIG_ALLOW_UNKNOWN is honoured; a started row is reported at once,
-** without waiting. Returns
+** without waiting. While migrations are pending, drift is not checked and
+** `res->message` says so (the code is still SQLMIG_OK). Returns
 ** SQLMIG_OK, or the code of the first problem (SQLMIG_CHECKSUM,
 ** SQLMIG_UNKNOWN, SQLMIG_INTERRUPTED, SQLMIG_DRIFT, …).
 */

@@ -347,7 +347,8 @@ static void test_failing_migration(void)
     /* SQLite 3.40 names no token for "no such table": the statement's first token. */
     OK(r.line == 4 && r.column == 3, "failing: line 4, column 3 (got %d:%d)", r.line, r.column);
     OK(r.sqlite_code == SQLITE_ERROR, "failing: sqlite_code SQLITE_ERROR (%d)", r.sqlite_code);
-    OK(strcmp(r.message, "0003_bad.sql:4:3: no such table: usr") == 0, "failing: message \"%s\"", r.message);
+    OK(strcmp(r.message, "0003_bad.sql:4:3: no such table: usr (rolled back: the database stays at version 2)") == 0,
+       "failing: message \"%s\"", r.message);
     OK(r.applied == 2 && r.to_version == 2, "failing: the two before it were applied");
     OK(ledger_max(db) == 2 && !has_table(db, "audit"), "failing: database at version 2, no table from the failed one");
     OK(sqlite3_get_autocommit(db) == 1, "failing: no transaction left open");
@@ -509,6 +510,8 @@ static void test_batch(void)
     rc = migrate(db, &set_dup, SQLMIG_BATCH, &r);
     OK(rc == SQLMIG_MIGRATION && r.version == 5 && r.applied == 0 && r.to_version == 2,
        "batch failure: SQLMIG_MIGRATION at 5, nothing counted");
+    OK(strstr(r.message, "(rolled back with its batch of 3: the database stays at version 2)") != NULL,
+       "batch failure: the message says the batch was rolled back (%s)", r.message);
     OK(ledger_max(db) == 2 && !has_table(db, "tags") && qint(db, "SELECT count(*) FROM users") == 0,
        "batch failure: database at the version before the batch");
     sqlite3_close(db);
@@ -616,6 +619,8 @@ static void test_no_transaction(void)
     rc = sqlmig_migrate(db, &set_notx_bad, NULL, &r);
     OK(rc == SQLMIG_MIGRATION && r.line == 2 && r.column == 1 && strstr(r.message, "no such table: nope"),
        "no-tx failure: SQLMIG_MIGRATION at 2:1 (%s)", r.message);
+    OK(strstr(r.message, "what it did before failing stays, and it stays marked started") != NULL,
+       "no-tx failure: the message says its work stays and it is marked started");
     OK(qint(db, "SELECT execution_ms FROM schema_migrations WHERE version = 2") == -1 && has_table(db, "nt1"),
        "no-tx failure: row stays started, earlier statement kept");
     rc = migrate(db, &set_notx_bad, 0, &r);
@@ -770,7 +775,8 @@ static void test_verify(void)
     sqlmig_migrate(db, &set2, NULL, &r);
     exec(db, "CREATE TABLE scratch(x)");
     memset(&l, 0, sizeof l);
-    OK(sqlmig_verify(db, &set4, &o, &r) == SQLMIG_OK && l.n == 0, "verify: pending migrations, schema not compared");
+    OK(sqlmig_verify(db, &set4, &o, &r) == SQLMIG_OK && l.n == 0
+       && strstr(r.message, "2 migration(s) pending") != NULL, "verify: pending migrations, schema not compared, said so");
     exec(db, "DROP TABLE scratch");
 
     sqlmig_migrate(db, &set4, NULL, &r);
@@ -889,6 +895,18 @@ static void test_misuse(void)
     OK(sqlmig_migrate(db, &set_unsorted, NULL, &r) == SQLMIG_MISUSE && !has_table(db, "schema_migrations"),
        "unsorted set: misuse");
     OK(sqlmig_verify(NULL, &set4, NULL, NULL) == SQLMIG_MISUSE, "verify NULL db: misuse");
+    {
+        sqlmig_options o;
+        memset(&o, 0, sizeof o);
+        o.table = "sqlite_ledger";
+        OK(sqlmig_migrate(db, &set4, &o, &r) == SQLMIG_MISUSE && strstr(r.message, "reserved by SQLite"),
+           "a ledger name starting with sqlite_ is refused (%s)", r.message);
+    }
+    /* Inside the caller's transaction nothing can be applied: said plainly. */
+    exec(db, "BEGIN");
+    OK(sqlmig_migrate(db, &set4, NULL, &r) == SQLMIG_MISUSE && strstr(r.message, "outside a transaction")
+       && !sqlite3_get_autocommit(db), "called inside a transaction: misuse, the caller's transaction untouched");
+    exec(db, "ROLLBACK");
     sqlite3_close(db);
 }
 
