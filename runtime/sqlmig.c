@@ -649,10 +649,12 @@ static int outside(struct ctx *c, const struct sqlmig_migration *m)
     if ((rc = lock(c)) != 0 || (rc = exec(c, "write the ledger", UPDATE_ROW, m->version, ms, m)) != 0)
         return rc;
     /* Someone resolved the row while it ran: never complete a row we did not start. */
-    if (sqlite3_changes(c->db) != 1)
+    if (sqlite3_changes(c->db) != 1) {
+        c->started = NULL; /* its row is gone: the message below says all there is */
         return fail(c, SQLMIG_INTERRUPTED, m, "version %lld (%s) ran, but its started row was removed "
                     "from the ledger %s meanwhile (sqlmig_resolve() while it was running?): "
                     "check the database before running it again", (long long)m->version, m->file, c->qt);
+    }
     applied(c, m, ms);
     if ((rc = commit(c)) == 0)
         c->started = NULL;
@@ -792,9 +794,9 @@ static int finish(struct ctx *c, int rc)
         append(c, ". Version %lld runs without a transaction: what it did before failing stays, "
                "and it stays marked started; inspect the database, then call sqlmig_resolve()",
                (long long)c->started->version);
-    else if (rc && rolled && c->done)
-        append(c, " (rolled back with its batch of %zu: the database stays at version %lld)",
-               c->done + 1, (long long)keep->to_version);
+    else if (rc && rolled && (c->o->flags & SQLMIG_BATCH))
+        append(c, " (rolled back with the rest of its batch: the database stays at version %lld)",
+               (long long)keep->to_version);
     else if (rc && rolled)
         append(c, " (rolled back: the database stays at version %lld)", (long long)keep->to_version);
     if (rc == 0)

@@ -510,7 +510,7 @@ static void test_batch(void)
     rc = migrate(db, &set_dup, SQLMIG_BATCH, &r);
     OK(rc == SQLMIG_MIGRATION && r.version == 5 && r.applied == 0 && r.to_version == 2,
        "batch failure: SQLMIG_MIGRATION at 5, nothing counted");
-    OK(strstr(r.message, "(rolled back with its batch of 3: the database stays at version 2)") != NULL,
+    OK(strstr(r.message, "(rolled back with the rest of its batch: the database stays at version 2)") != NULL,
        "batch failure: the message says the batch was rolled back (%s)", r.message);
     OK(ledger_max(db) == 2 && !has_table(db, "tags") && qint(db, "SELECT count(*) FROM users") == 0,
        "batch failure: database at the version before the batch");
@@ -540,6 +540,8 @@ static void test_foreign_keys(void)
     rc = sqlmig_migrate(db, &set_fk3, NULL, &r);
     OK(rc == SQLMIG_FOREIGN_KEY && r.version == 3 && strstr(r.message, "child") && strstr(r.message, "parent"),
        "fk: violation refused, naming the table (%s)", r.message);
+    OK(strstr(r.message, "(rolled back: the database stays at version 2)") != NULL,
+       "fk: the message says it was rolled back, not a batch");
     OK(ledger_max(db) == 2 && qint(db, "SELECT count(*) FROM child") == 3, "fk: violating migration rolled back");
     OK(qint(db, "PRAGMA foreign_keys") == 1, "fk: foreign_keys is ON again after the failure");
     sqlite3_close(db);
