@@ -235,6 +235,7 @@ static int collect_schema(sqlite3 *db, struct tool_folder *f)
         goto sqlite_fail;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct tool_object *o;
+        char *type, *name, *sql;
         if (f->object_count == cap) {
             struct tool_object *grown;
             cap = cap ? cap * 2 : 32;
@@ -243,12 +244,19 @@ static int collect_schema(sqlite3 *db, struct tool_folder *f)
                 goto oom;
             f->objects = grown;
         }
-        o = &f->objects[f->object_count++];
-        o->type = dup_text(sqlite3_column_text(st, 0));
-        o->name = dup_text(sqlite3_column_text(st, 1));
-        o->sql = dup_text(sqlite3_column_text(st, 2));
-        if (!o->type || !o->name || !o->sql)
+        type = dup_text(sqlite3_column_text(st, 0));
+        name = dup_text(sqlite3_column_text(st, 1));
+        sql = dup_text(sqlite3_column_text(st, 2));
+        if (!type || !name || !sql) {
+            free(type);
+            free(name);
+            free(sql);
             goto oom;
+        }
+        o = &f->objects[f->object_count++];
+        o->type = type;
+        o->name = name;
+        o->sql = sql;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)

@@ -195,14 +195,15 @@ static int list_entries(const char *dir, struct entry **out, size_t *count)
 
 static int add_input(struct tool_folder *f, const char *path)
 {
-    char **grown = realloc(f->inputs, (f->input_count + 1) * sizeof *grown);
-    if (!grown)
+    char *copy = strdup(path);
+    char **grown = copy ? realloc(f->inputs, (f->input_count + 1) * sizeof *grown) : NULL;
+
+    if (!grown) {
+        free(copy);
         return -1;
+    }
     f->inputs = grown;
-    f->inputs[f->input_count] = strdup(path);
-    if (!f->inputs[f->input_count])
-        return -1;
-    f->input_count++;
+    f->inputs[f->input_count++] = copy;
     return 0;
 }
 

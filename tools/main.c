@@ -208,7 +208,7 @@ static int cmd_new(int argc, char **argv)
     int64_t next = 1;
     FILE *fp;
     struct scan_name sn;
-    int n;
+    int n, written;
 
     if (argc != 2)
         return usage_error("new: %s", "expected a folder and a name");
@@ -245,7 +245,10 @@ static int cmd_new(int argc, char **argv)
     }
     sprintf(path, "%s/%s", argv[0], file);
     fp = fopen(path, "wx");
-    if (!fp || fprintf(fp, "-- %s\n", argv[1]) < 0 || fclose(fp) != 0) {
+    written = fp && fprintf(fp, "-- %s\n", argv[1]) >= 0;
+    if (fp && fclose(fp) != 0) /* closed whether or not the write worked */
+        written = 0;
+    if (!written) {
         diag_error(path, 0, 0, "cannot create: %s", strerror(errno));
         free(path);
         return 1;
