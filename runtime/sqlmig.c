@@ -27,13 +27,21 @@
 #define WAIT (-1) /* a migration is running outside a transaction elsewhere */
 #define STOP (-2) /* found the next pending migration */
 #define FOUND (-3) /* missing(): the table exists after all */
+#define USABLE (-4) /* ledger(): a table sqlmig can use is there */
+
+/* How ledger() looks at what has the ledger's name. */
+#define PEEK 0  /* a read without the lock failed: it may have just been created */
+#define FINAL 1 /* a statement on it failed: say what is there */
+#define CHECK 2 /* before writing: it must be a table that sqlmig can use */
 
 /* Statements on the ledger: exec() puts its quoted name in place of '@'. */
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-#define CREATE_LEDGER                                                         \
-    "CREATE TABLE IF NOT EXISTS main.@(version INTEGER PRIMARY KEY, "        \
-    "name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL, "  \
-    "execution_ms INTEGER NOT NULL)"
+#define LEDGER_COLUMNS                                                        \
+    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, " \
+    "applied_at TEXT NOT NULL, execution_ms INTEGER NOT NULL"
+#define CREATE_LEDGER "CREATE TABLE IF NOT EXISTS main.@(" LEDGER_COLUMNS ")"
+#define OWN_TABLE "give sqlmig its own table with sqlmig_options.table"
+#define HEX "0123456789abcdef"
 /* exec() binds ?1 version, ?2 execution_ms, ?3 name, ?4 checksum. */
 #define INSERT_ROW                                                            \
     "INSERT INTO main.@(version, execution_ms, name, checksum, applied_at) " \
@@ -50,6 +58,7 @@ struct ctx {
     char qt[404];       /* the same, quoted: "name" with " doubled */
     int64_t target;     /* newest version to apply */
     int wait_ms;        /* how long to wait for a started migration */
+    int own_busy;       /* the connection's busy timeout before the call; -1: not changed */
     int (*visit)(struct ctx *, const struct sqlmig_status_row *);
     int (*cb)(void *, const struct sqlmig_status_row *);
     void *cb_ctx;
@@ -63,6 +72,9 @@ struct ctx {
     int64_t fk, dv, top;
     int stale, in_tx;
     const struct sqlmig_migration *started; /* no-transaction migration under way */
+    /* The migration being applied, or next to be: sqlfail() names it. */
+    const struct sqlmig_migration *cur;
+    int committing; /* a COMMIT of ours was issued and has not succeeded */
     size_t next, done;
     const struct sqlmig_migration *last;
     /* sqlmig_verify(): problems found, the first one, whether logged. */
@@ -99,16 +111,44 @@ static void PRINTF(2, 3) append(struct ctx *c, const char *fmt, ...)
 }
 
 /* A SQLite error outside any migration; `what` names the operation. */
+/* What to do about a cause that lies in the environment, not in the SQL. */
+static const char *advice(int sqlite_code)
+{
+    if (sqlite_code == SQLITE_READONLY_DIRECTORY)
+        return " (SQLite must create a file next to the database, its journal or its WAL index, and that "
+               "folder is read-only: make it writable by this process)";
+    switch (sqlite_code & 0xff) {
+    case SQLITE_FULL:
+        return " (free disk space, or raise PRAGMA max_page_count, then run again)";
+    case SQLITE_IOERR:
+        return " (the disk or file system failed: check it, then run again)";
+    case SQLITE_READONLY:
+        return " (make the database file and its folder writable by this process, and open it read-write)";
+    case SQLITE_CANTOPEN:
+        return " (check that the database's folder exists and that this process may create files in it)";
+    case SQLITE_NOTADB:
+        return " (it is not a SQLite database, or it is encrypted: check the path)";
+    case SQLITE_CORRUPT:
+        return " (the database file is damaged: restore it from a backup)";
+    default:
+        return "";
+    }
+}
+
 static int sqlfail(struct ctx *c, int rc, const char *what)
 {
     int code = (rc & 0xff) == SQLITE_BUSY       ? SQLMIG_BUSY
              : (rc & 0xff) == SQLITE_READONLY   ? SQLMIG_READONLY
                                                 : SQLMIG_SQLITE;
-    fail(c, code, NULL, "%s: %s", what, sqlite3_errmsg(c->db));
+    /* While applying, name the migration: its BEGIN, ledger row or COMMIT failed. */
+    fail(c, code, c->cur, "%s%s%s: %s", c->cur ? c->cur->file : "", c->cur ? ": " : "", what,
+         sqlite3_errmsg(c->db));
     c->res->sqlite_code = sqlite3_extended_errcode(c->db);
     if (code == SQLMIG_BUSY)
         append(c, " (another connection held it longer than the busy timeout of %d ms: "
                "retry, or raise busy_timeout_ms)", c->wait_ms);
+    else
+        append(c, "%s", advice(c->res->sqlite_code));
     return code;
 }
 
@@ -147,29 +187,92 @@ static int64_t since(int64_t t)
 }
 
 /*
-** A statement that reads the ledger did not prepare. Either the table does
-** not exist (a fresh database: return 0), or something else of that name is
-** there (another tool's ledger), or SQLite failed. Decided by looking in
-** sqlite_schema, never by parsing SQLite's message. Unless `final`, a table
-** found there is only FOUND: another process may have just created it.
+** What has the ledger's name, in one query. The inner SELECT gives its type;
+** its columns as declared (for an index, its SQL); and whether sqlmig can
+** use it: a table whose version and execution_ms have INTEGER affinity
+** (their type contains INT) and whose name, checksum and applied_at have
+** TEXT affinity (CHAR, CLOB or TEXT, no INT), so that what sqlmig writes
+** reads back the same; version alone is the primary key; any other column
+** can be left out of sqlmig's insert (nullable or with a default, not in the
+** key). The outer SELECT says what it is, and names another tool only when
+** the columns are that tool's own in SQLite (for Flyway, its first three).
+*/
+#define SHAPE                                                                                  \
+    "SELECT ok, 'the ' || type || ' \"' || replace(?1, '\"', '\"\"') || '\" has ' || "           \
+    "substr(d, 1, 500) || ' and ' || coalesce('looks like ' || CASE "                            \
+    "WHEN d = 'columns (version varchar(128) PRIMARY KEY)' THEN 'dbmate' "                       \
+    "WHEN d = 'columns (version uint64, dirty bool)' THEN 'golang-migrate' "                     \
+    "WHEN d = 'columns (id INTEGER PRIMARY KEY, version_id INTEGER NOT NULL, is_applied INTEGER " \
+    "NOT NULL, tstamp TIMESTAMP)' THEN 'goose' "                                                 \
+    "WHEN d GLOB 'columns (installed_rank INT PRIMARY KEY NOT NULL, version VARCHAR(50), "       \
+    "description VARCHAR(200) NOT NULL,*' THEN 'Flyway' "                                         \
+    "WHEN d = 'columns (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on "     \
+    "TIMESTAMP NOT NULL, success BOOLEAN NOT NULL, checksum BLOB NOT NULL, execution_time "      \
+    "BIGINT NOT NULL)' THEN 'sqlx' END || '''s ledger, not sqlmig''s', "                          \
+    "'is not a sqlmig ledger, which is a table (" LEDGER_COLUMNS ")') || ': " OWN_TABLE "' "    \
+    "FROM (SELECT s.type AS type, coalesce('columns (' || (SELECT group_concat(name || "          \
+    "iif(type <> '', ' ' || type, '') || iif(pk, ' PRIMARY KEY', '') || iif(\"notnull\", "      \
+    "' NOT NULL', ''), ', ') FROM pragma_table_info(?1, 'main')) || ')', "                       \
+    "'the definition (' || s.sql || ')') AS d, "                                                 \
+    "s.type = 'table' AND (SELECT sum(lower(name) IN ('version', 'execution_ms', 'name', "        \
+    "'checksum', 'applied_at')) = 5 AND min(CASE "                                                \
+    "WHEN lower(name) IN ('version', 'execution_ms') THEN type LIKE '%INT%' "                     \
+    "AND pk = (lower(name) = 'version') "                                                         \
+    "WHEN lower(name) IN ('name', 'checksum', 'applied_at') THEN pk = 0 AND type NOT LIKE "       \
+    "'%INT%' AND (type LIKE '%CHAR%' OR type LIKE '%CLOB%' OR type LIKE '%TEXT%') "               \
+    "ELSE pk = 0 AND (dflt_value IS NOT NULL OR NOT \"notnull\") END) "                           \
+    "FROM pragma_table_info(?1, 'main')) AS ok "                                                  \
+    "FROM main.sqlite_schema AS s WHERE s.name = ?1 COLLATE NOCASE AND s.type <> 'trigger')"
+
+/*
+** Look at what has the ledger's name (a trigger's name is another
+** namespace). Returns 0 when nothing has it; FOUND when something does and
+** `how` is PEEK; for a table sqlmig can use, 0 under CHECK and USABLE under
+** FINAL; otherwise SQLMIG_LEDGER, with a message that says what is there.
+*/
+static int ledger(struct ctx *c, int how)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, SHAPE, -1, &st, NULL);
+
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC)) == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc != SQLITE_ROW)
+        rc = sqlfail(c, rc, "read the ledger");
+    else if (how == PEEK)
+        rc = FOUND;
+    else if (sqlite3_column_int(st, 0))
+        rc = how == CHECK ? 0 : USABLE;
+    else
+        rc = fail(c, SQLMIG_LEDGER, NULL, "%s", col(st, 1));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+** A statement on the ledger did not prepare. Either nothing has its name (a
+** fresh database: return 0), or something sqlmig cannot use does (another
+** tool's ledger: SQLMIG_LEDGER), or SQLite failed on a table that sqlmig can
+** use (a trigger on it that names a dropped table, say: SQLite's message).
+** Decided by looking in sqlite_schema, never by parsing SQLite's message.
+** Unless `final`, whatever is found is only FOUND: another process may have
+** just created the ledger.
 */
 static int missing(struct ctx *c, int rc, const char *what, int final)
 {
-    sqlite3_stmt *st = NULL;
+    char err[256];
+    int x = sqlite3_extended_errcode(c->db);
 
     if (rc != SQLITE_ERROR)
         return sqlfail(c, rc, what);
-    rc = sqlite3_prepare_v2(c->db, "SELECT sql FROM main.sqlite_schema "
-                            "WHERE name = ?1 COLLATE NOCASE", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC)) == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        rc = !final ? FOUND : fail(c, SQLMIG_LEDGER, NULL, "the table %s is not a sqlmig ledger (found: %s); "
-                  "choose another ledger table name with options.table", c->qt, col(st, 0));
-    else
-        rc = rc == SQLITE_DONE ? 0 : sqlfail(c, rc, "read sqlite_schema");
-    sqlite3_finalize(st);
-    return rc;
+    snprintf(err, sizeof err, "%s", sqlite3_errmsg(c->db));
+    if ((rc = ledger(c, final ? FINAL : PEEK)) != USABLE)
+        return rc;
+    fail(c, SQLMIG_SQLITE, NULL, "%s: %s", what, err);
+    c->res->sqlite_code = x;
+    return SQLMIG_SQLITE;
 }
 
 /*
@@ -234,24 +337,42 @@ static int query_int(struct ctx *c, const char *sql, int64_t *out)
 
 /* ---- the ledger walk --------------------------------------------------- */
 
-/* Step the ledger query; a row must have the types and order of a ledger. */
+/*
+** Step the ledger query (version, checksum, execution_ms, name, applied_at).
+** A row must hold what sqlmig writes: INTEGER in version and execution_ms,
+** TEXT in the other three; a version of at least 1 and above the previous
+** row's (*v on entry, 0 before the first row: ORDER BY leaves a repeat as
+** the only way not to be), an execution_ms of at least -1.
+*/
 static int step_row(struct ctx *c, sqlite3_stmt *st, int64_t *v, int *row)
 {
-    int64_t prev = *v;
-    int rc = sqlite3_step(st);
+    static const char *const field[] = { "version", "checksum", "execution_ms", "name", "applied_at" };
+    static const char *const want[] = { "each version once, as an INTEGER of at least 1", "TEXT",
+                                        "an INTEGER of at least -1", "TEXT", "TEXT" };
+    /* What a value of each type looks like in the message: TEXT '1', NULL. */
+    static const char *const type[] = { "", "INTEGER ", "REAL ", "TEXT '", "BLOB", "NULL" };
+    int rc = sqlite3_step(st), i, t = 0;
+    int64_t x;
 
     *row = rc == SQLITE_ROW;
     if (rc == SQLITE_DONE)
         return 0;
     if (rc != SQLITE_ROW)
         return sqlfail(c, rc, "read the ledger");
-    *v = sqlite3_column_int64(st, 0);
-    if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || sqlite3_column_type(st, 1) != SQLITE_TEXT
-        || sqlite3_column_type(st, 2) != SQLITE_INTEGER || *v <= prev)
-        return fail(c, SQLMIG_LEDGER, NULL, "the ledger table %s has a malformed row (version %s): "
-                    "it needs unique integer versions, text checksums and integer execution_ms; "
-                    "choose another ledger table name with options.table", c->qt, col(st, 0));
-    return 0;
+    for (i = 0; i < 5; i++) {
+        t = sqlite3_column_type(st, i); /* before any conversion */
+        if (t != (i == 0 || i == 2 ? SQLITE_INTEGER : SQLITE_TEXT)
+            || (t == SQLITE_INTEGER && ((x = sqlite3_column_int64(st, i)) < -1 || (i == 0 && x <= *v))))
+            break;
+    }
+    if (i == 5) {
+        *v = sqlite3_column_int64(st, 0);
+        return 0;
+    }
+    return fail(c, SQLMIG_LEDGER, NULL, "the ledger table %s has a row that sqlmig did not write (version "
+                "%.20s): its %s is %s%.80s%s, where sqlmig writes %s; correct or delete that row, or " OWN_TABLE,
+                c->qt, col(st, 0), field[i], type[t], t < SQLITE_BLOB ? col(st, i) : "",
+                t == SQLITE_TEXT ? "'" : "", want[i]);
 }
 
 /*
@@ -266,7 +387,7 @@ static int walk(struct ctx *c, size_t from)
     struct sqlmig_status_row r;
     sqlite3_stmt *st = NULL;
     char sql[600];
-    int64_t v = INT64_MIN;
+    int64_t v = 0; /* below every valid version: see step_row() */
     int rc, i, row = 0;
 
     if (c->set->count) { /* no arithmetic on a NULL array */
@@ -325,7 +446,7 @@ static int interrupted(struct ctx *c, const struct sqlmig_migration *m)
 {
     long long v = m->version;
     return fail(c, SQLMIG_INTERRUPTED, m,
-                "version %lld (%s) runs without a transaction and has not finished: it is either "
+                "version %lld (%s) was started outside a transaction and has not finished: it is either "
                 "still running in another process or was interrupted. Once no process is running "
                 "it, check the database, then call sqlmig_resolve() with SQLMIG_RESOLVE_APPLIED "
                 "if it completed or SQLMIG_RESOLVE_RETRY to run it again; in SQL: "
@@ -337,18 +458,26 @@ static int interrupted(struct ctx *c, const struct sqlmig_migration *m)
 static int judge(struct ctx *c, const struct sqlmig_status_row *r)
 {
     const struct sqlmig_migration *m = r->migration;
+    long long v = r->version;
+    int sha;
 
-    if (r->state == SQLMIG_CHANGED)
-        return fail(c, SQLMIG_CHECKSUM, m, "version %lld %s (%s) was applied with checksum %s, "
-                    "but the embedded migration has checksum %s: an applied migration was edited; restore "
-                    "the file as it was applied and put the change in a new migration",
-                    (long long)m->version, m->name, m->file, r->checksum, m->checksum);
+    if (r->state == SQLMIG_CHANGED) {
+        /* A stored value that is no SHA-256 was not written by sqlmig: the row was edited, not the file. */
+        sha = strspn(r->checksum, HEX) == 64 && !r->checksum[64];
+        return fail(c, SQLMIG_CHECKSUM, m, "version %lld %s (%s) was applied with checksum %.80s, but the "
+                    "embedded migration has checksum %s: %s; if what ran was the embedded migration, "
+                    "UPDATE %s SET checksum = '%s' WHERE version = %lld", v, m->name, m->file, r->checksum,
+                    m->checksum, sha ? "an applied migration was edited; restore the file as it was applied and "
+                                       "put the change in a new migration"
+                    : "the stored one is not a SHA-256 (64 lowercase hex digits), so the ledger row was edited",
+                    c->qt, m->checksum, v);
+    }
     if (r->state == SQLMIG_STARTED)
         return interrupted(c, m);
     if (r->state == SQLMIG_NOT_IN_SET && !(c->o->flags & SQLMIG_ALLOW_UNKNOWN)) {
         fail(c, SQLMIG_UNKNOWN, NULL, "version %lld (%s) is applied but is not a migration of this "
              "program, probably applied by a newer build of it; SQLMIG_ALLOW_UNKNOWN accepts it",
-             (long long)r->version, r->name);
+             v, r->name);
         c->res->version = r->version;
         return SQLMIG_UNKNOWN;
     }
@@ -376,6 +505,27 @@ static int check_row(struct ctx *c, const struct sqlmig_status_row *r)
 /* ---- applying ---------------------------------------------------------- */
 
 /*
+** Save the connection's busy timeout, which finish() sets again, and set
+** busy_timeout_ms instead; once per call, and never when it is negative.
+** The saved value is 0 when the connection has no handler, and also when
+** its handler came from sqlite3_busy_handler(), which SQLite cannot report.
+*/
+static int own(struct ctx *c)
+{
+    int64_t t = 0;
+    int rc;
+
+    if (c->own_busy >= 0 || c->o->busy_timeout_ms < 0)
+        return 0;
+    if ((rc = query_int(c, "PRAGMA busy_timeout", &t)) != 0)
+        return rc;
+    if ((rc = sqlite3_busy_timeout(c->db, c->wait_ms)) != SQLITE_OK)
+        return sqlfail(c, rc, "sqlite3_busy_timeout");
+    c->own_busy = (int)t;
+    return 0;
+}
+
+/*
 ** Foreign keys off (a no-op inside a transaction, so first), BEGIN
 ** IMMEDIATE, and PRAGMA data_version: if another connection committed since
 ** our previous transaction, the ledger must be walked again.
@@ -393,7 +543,11 @@ static int lock(struct ctx *c)
         return rc;
     c->stale |= dv != c->dv;
     c->dv = dv;
-    return c->stale ? exec(c, "create the ledger", CREATE_LEDGER, 0, 0, NULL) : 0;
+    /* A ledger found here may have any shape: before writing, make sure it
+    ** is a table whose columns give back what sqlmig writes. */
+    if (c->stale && (rc = exec(c, "create the ledger", CREATE_LEDGER, 0, 0, NULL)) == 0)
+        rc = ledger(c, CHECK);
+    return rc;
 }
 
 /*
@@ -416,6 +570,8 @@ static int look(struct ctx *c)
         if (start >= 0 && since(start) >= c->wait_ms)
             return interrupted(c, c->wait);
         if (start < 0) {
+            if ((rc = own(c)) != 0) /* waiting is more than a read: our timeout */
+                return rc;
             start = now_ms();
             say(c, SQLMIG_LOG_INFO, "waiting for version %lld (%s), which another connection is applying",
                 (long long)c->wait->version, c->wait->file);
@@ -499,7 +655,7 @@ static int located(struct ctx *c, const struct sqlmig_migration *m, const char *
                    int sqlite_code, const char *msg)
 {
     const char *p;
-    int line = m->up_line ? (int)m->up_line : 1, column = 1;
+    int line = m->up_line ? (int)m->up_line : 1, column = 1, code;
 
     for (p = m->up_sql; p < at; p++) {
         if (*p == '\n')
@@ -507,11 +663,15 @@ static int located(struct ctx *c, const struct sqlmig_migration *m, const char *
         else
             column++;
     }
-    fail(c, SQLMIG_MIGRATION, m, "%s:%d:%d: %s", m->file, line, column, msg);
+    /* A locked or read-only database is not the migration's fault: say so in the code. */
+    code = (sqlite_code & 0xff) == SQLITE_BUSY       ? SQLMIG_BUSY
+         : (sqlite_code & 0xff) == SQLITE_READONLY   ? SQLMIG_READONLY
+                                                     : SQLMIG_MIGRATION;
+    fail(c, code, m, "%s:%d:%d: %s%s", m->file, line, column, msg, advice(sqlite_code));
     c->res->line = line;
     c->res->column = column;
     c->res->sqlite_code = sqlite_code;
-    return SQLMIG_MIGRATION;
+    return code;
 }
 
 /*
@@ -526,6 +686,7 @@ static int run(struct ctx *c, const struct sqlmig_migration *m, int in_tx)
 {
     const char *p = m->up_sql, *end = p + m->up_len, *tail, *at;
     sqlite3_stmt *st;
+    int64_t t;
     int rc, off;
 
     while (p < end) {
@@ -544,10 +705,20 @@ static int run(struct ctx *c, const struct sqlmig_migration *m, int in_tx)
             return located(c, m, at, 0, "transaction control is not allowed in a migration that runs "
                            "in a transaction (mark it -- sqlmig:no-transaction)");
         }
-        if (rc == SQLITE_OK) {
+        /* Outside a transaction, a statement that reads before it writes
+        ** (PRAGMA journal_mode=WAL) gets SQLITE_BUSY at once, without the
+        ** busy handler, if another connection holds the write lock for a
+        ** moment, as processes waiting for this migration do. It changed
+        ** nothing: run it again, for up to the busy timeout. */
+        for (t = now_ms(); rc == SQLITE_OK;) {
             while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
             if (rc == SQLITE_DONE)
                 rc = SQLITE_OK;
+            if ((rc & 0xff) != SQLITE_BUSY || in_tx || !sqlite3_get_autocommit(c->db) || since(t) >= c->wait_ms)
+                break;
+            (void)sqlite3_reset(st); /* returns the same SQLITE_BUSY */
+            sqlite3_sleep(10);
+            rc = SQLITE_OK;
         }
         if (rc != SQLITE_OK) {
             off = sqlite3_error_offset(c->db);
@@ -598,12 +769,20 @@ static void applied(struct ctx *c, const struct sqlmig_migration *m, int64_t ms)
 
 static int commit(struct ctx *c)
 {
-    int rc = c->done ? fk_check(c, c->done == 1 ? c->last : NULL) : 0;
+    int rc;
 
-    if (rc || (rc = simple(c, "COMMIT")) != 0)
+    if (c->done) /* a failure from here on is the commit of the last one applied (of a batch) */
+        c->cur = c->last;
+    if ((rc = c->done ? fk_check(c, c->done == 1 ? c->last : NULL) : 0) != 0)
         return rc;
+    c->committing = 1; /* until it succeeds: finish() then asks whether it took effect */
+    if ((rc = simple(c, "COMMIT")) != 0)
+        return rc;
+    c->committing = 0;
     c->in_tx = 0;
     c->res->applied += c->done;
+    if (c->done) /* the one after it comes next, unless another process applied it */
+        c->cur = c->next < c->set->count ? c->set->migrations + c->next : NULL;
     c->done = 0;
     if (c->top > c->res->to_version)
         c->res->to_version = c->top;
@@ -665,18 +844,31 @@ static int apply(struct ctx *c)
 {
     const struct sqlmig_migration *m;
     size_t i;
-    int rc;
+    int rc, x;
 
     c->target = c->o->target ? c->o->target : INT64_MAX;
     for (i = 0; c->o->target && i < c->set->count && c->set->migrations[i].version != c->o->target; i++) {}
     if (c->o->target && i == c->set->count)
         return fail(c, SQLMIG_TARGET, NULL, "the target version %lld is not a version of the set",
                     (long long)c->o->target);
-    rc = look(c); /* no lock, no write: the up-to-date path ends here */
+    /*
+    ** No lock, no write, and the caller's own busy handler: up to date, this
+    ** read is the call's only statement. Anything more (a lock to wait for,
+    ** a migration to apply or to wait for) runs under busy_timeout_ms.
+    */
+    rc = look(c);
+    x = c->res->sqlite_code & 0xff;
+    if (rc && (x == SQLITE_BUSY || x == SQLITE_LOCKED) && c->own_busy < 0 && c->o->busy_timeout_ms >= 0) {
+        memset(c->res, 0, sizeof *c->res);
+        if ((rc = own(c)) == 0)
+            rc = look(c);
+    }
     c->res->from_version = c->res->to_version;
-    if (rc || c->pending == 0)
+    if (rc || c->pending == 0 || (rc = own(c)) != 0)
         return rc;
     if (c->o->flags & SQLMIG_DRY_RUN) {
+        if ((rc = ledger(c, CHECK)) != 0) /* what the real run would refuse under its lock */
+            return rc;
         c->plan = 1;
         rc = look(c);
         c->res->applied = c->pending;
@@ -688,9 +880,11 @@ static int apply(struct ctx *c)
     /* BEGIN IMMEDIATE succeeds on a read-only connection: ask first. */
     if (sqlite3_db_readonly(c->db, "main") == 1)
         return fail(c, SQLMIG_READONLY, NULL, "the database is read-only and %zu migration(s) are "
-                    "pending: open it read-write to apply them", c->pending);
+                    "pending: open it read-write (SQLITE_OPEN_READWRITE), as a user that may write the file and its "
+                    "folder, to apply them", c->pending);
     if ((rc = query_int(c, "PRAGMA foreign_keys", &c->fk)) != 0)
         return rc;
+    c->cur = c->set->migrations + c->first;
     for (;;) {
         /* Others can only apply what we see pending: none left, no more locks. */
         if (c->left == 0)
@@ -702,6 +896,7 @@ static int apply(struct ctx *c)
         if (c->pending == 0)
             return commit(c);
         m = c->set->migrations + c->first;
+        c->cur = m;
         if (!(m->flags & SQLMIG_NO_TRANSACTION))
             rc = inside(c, m);
         else /* it ends a batch; it gets transactions of its own */
@@ -721,7 +916,7 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
     const char *t;
     char *q;
     size_t i, n;
-    int ms, rc;
+    int ms;
 
     memset(c, 0, sizeof *c);
     memset(res, 0, sizeof *res);
@@ -730,6 +925,7 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
     c->o = o ? o : &defaults;
     c->res = res;
     c->fk = c->dv = -1;
+    c->own_busy = -1;
     c->table = c->o->table ? c->o->table : "schema_migrations";
     n = strlen(c->table);
     if (!db || !set || (set->count && !set->migrations) || (set->object_count && !set->objects))
@@ -756,9 +952,7 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
     }
     ms = c->o->busy_timeout_ms;
     c->wait_ms = ms > 0 ? ms : 5000;
-    if (ms >= 0 && (rc = sqlite3_busy_timeout(db, c->wait_ms)) != SQLITE_OK)
-        return sqlfail(c, rc, "sqlite3_busy_timeout");
-    return 0;
+    return 0; /* the busy timeout is own()'s */
 }
 
 /*
@@ -771,8 +965,11 @@ static int finish(struct ctx *c, int rc)
 {
     sqlmig_result scratch, *keep = c->res;
     char sql[512];
-    int64_t v = 0;
-    int r = 0, rolled = c->in_tx && !sqlite3_get_autocommit(c->db);
+    int64_t v = 0, n = 0;
+    /* open: a transaction of ours was open when it failed (SQLite may have
+    ** ended it already); rolled: it is still open, and rolled back here. */
+    int r = 0, open = c->in_tx, rolled = open && !sqlite3_get_autocommit(c->db);
+    int known = 0, committed = 0, uncertain = 0, r2;
 
     if (rc)
         c->res = &scratch; /* an error while cleaning up must not hide the first one */
@@ -780,25 +977,71 @@ static int finish(struct ctx *c, int rc)
         r = simple(c, "ROLLBACK");
     if (c->fk >= 0 && r == 0)
         r = simple(c, c->fk ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
-    if (rc && rc != SQLMIG_MISUSE && keep->to_version == 0) {
+    /* After a failure in our transaction the ledger says where the database
+    ** is: an I/O error in COMMIT may come after its commit point. A ledger
+    ** that is not sqlmig's says nothing about versions. */
+    if (rc && rc != SQLMIG_MISUSE && rc != SQLMIG_LEDGER && (keep->to_version == 0 || open)
+        && (rc != SQLMIG_BUSY || open)) { /* still locked: reading would only wait again */
         snprintf(sql, sizeof sql, "SELECT max(version) FROM main.%s WHERE execution_ms >= 0", c->qt);
-        if (query_int(c, sql, &v) == 0 && v > 0) {
+        r2 = query_int(c, sql, &v);
+        known = r2 == 0 || (r2 == SQLMIG_SQLITE && ledger(c, PEEK) == 0); /* no ledger: version 0 */
+        if (known && v > 0) {
             keep->to_version = v;
-            if (keep->applied == 0)
+            if (keep->applied == 0 && !open)
                 keep->from_version = v;
         }
+        committed = known && open && c->done && v >= c->top;
+        if (committed)
+            keep->applied += c->done;
+        /* Likewise a no-transaction migration's started row may be committed. */
+        if (known && open && c->committing && !c->done && c->cur && (c->cur->flags & SQLMIG_NO_TRANSACTION)) {
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM main.%s WHERE version = %lld AND execution_ms = -1",
+                     c->qt, (long long)c->cur->version);
+            if (query_int(c, sql, &n) == 0 && n == 1)
+                c->started = c->cur;
+        }
     }
+    /*
+    ** SQLite ended a failed COMMIT of ours by itself: unless the ledger could
+    ** be read and the database is not in WAL mode, it may yet be committed
+    ** (a WAL whose sync failed can hold the whole transaction, which SQLite
+    ** recovers once every connection has closed it).
+    */
+    if (rc && open && c->committing && !rolled && !committed && (!c->started || c->done))
+        uncertain = !known || query_int(c, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'",
+                                        &n) != 0 || n > 0;
+    /* After the statements above, which may wait for a lock: the
+    ** connection's own busy timeout again, if own() set ours. */
+    if (c->own_busy >= 0 && sqlite3_busy_timeout(c->db, c->own_busy) != SQLITE_OK && r == 0)
+        r = sqlfail(c, SQLITE_MISUSE, "sqlite3_busy_timeout");
     c->res = keep;
     /* Say what the failure left behind, so that the operator knows where the database is. */
-    if (rc && c->started)
+    if (rc && committed) /* before started: the row that completes one may be what got committed */
+        append(c, " (yet the COMMIT had reached the database: it is applied, and the database is at "
+               "version %lld)", (long long)v);
+    else if (rc && c->started && uncertain) /* the COMMIT that completes its row */
+        append(c, ". Version %lld ran outside a transaction, but the COMMIT that records it as complete "
+               "failed: if that COMMIT reached the disk it is applied, otherwise it stays marked started; the "
+               "next run tells which, and sqlmig_resolve() settles a started one", (long long)c->started->version);
+    else if (rc && c->started)
         append(c, ". Version %lld runs without a transaction: what it did before failing stays, "
                "and it stays marked started; inspect the database, then call sqlmig_resolve()",
                (long long)c->started->version);
-    else if (rc && rolled && (c->o->flags & SQLMIG_BATCH))
-        append(c, " (rolled back with the rest of its batch: the database stays at version %lld)",
-               (long long)keep->to_version);
-    else if (rc && rolled)
-        append(c, " (rolled back: the database stays at version %lld)", (long long)keep->to_version);
+    else if (rc == SQLMIG_LEDGER) /* a refused ledger: nothing ran, nothing to add */
+        ;
+    else if (rc && uncertain && !c->done && c->cur && (c->cur->flags & SQLMIG_NO_TRANSACTION))
+        append(c, " (the COMMIT of its started row failed: the database is at version %lld, and if that "
+               "COMMIT reached the disk, version %lld is marked started; the next run tells which)",
+               (long long)keep->to_version, (long long)c->cur->version);
+    else if (rc && uncertain)
+        append(c, " (the COMMIT failed: the database is at version %lld, or at %lld if the COMMIT reached "
+               "the disk; the next run tells which)", (long long)keep->to_version, (long long)c->top);
+    else if (rc && open) /* rolled back here, or by SQLite after an I/O error */
+        append(c, c->o->flags & SQLMIG_BATCH
+               ? " (rolled back with the rest of its batch: the database stays at version %lld)"
+               : " (rolled back: the database stays at version %lld)", (long long)keep->to_version);
+    else if (rc && c->cur) /* failed before its transaction began */
+        append(c, " (not started: the database stays at version %lld)", (long long)keep->to_version);
     if (rc == 0)
         rc = r;
     c->res->code = rc;
@@ -840,7 +1083,7 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
 
     if (rc == 0 && !callback)
         rc = fail(&c, SQLMIG_MISUSE, NULL, "the status callback is NULL");
-    if (rc == 0) {
+    if (rc == 0 && (rc = own(&c)) == 0) {
         c.visit = status_row;
         c.cb = callback;
         c.cb_ctx = ctx;
@@ -922,10 +1165,12 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
         if (!o[i].type || !o[i].name || !o[i].sql
             || (i && objcmp(o[i - 1].type, o[i - 1].name, o[i].type, o[i].name) >= 0))
             rc = fail(&c, SQLMIG_MISUSE, NULL, "object %zu of the set has a NULL field or is out of order", i);
-    if (rc == 0) {
+    if (rc == 0 && (rc = own(&c)) == 0) {
         c.visit = verify_row;
         c.first_problem = &first;
         rc = walk(&c, 0);
+        if (rc == 0) /* a table that a migration would refuse to write */
+            rc = ledger(&c, CHECK);
         if (rc == 0 && c.pending == 0)
             rc = drift(&c);
         else if (rc == 0 && !c.problems)
@@ -954,7 +1199,7 @@ int sqlmig_resolve(sqlite3 *db, const sqlmig_options *options, int64_t version, 
 
     if (rc == 0 && how != SQLMIG_RESOLVE_APPLIED && how != SQLMIG_RESOLVE_RETRY)
         rc = fail(&c, SQLMIG_MISUSE, NULL, "`how` must be SQLMIG_RESOLVE_APPLIED or SQLMIG_RESOLVE_RETRY");
-    if (rc == 0)
+    if (rc == 0 && (rc = own(&c)) == 0)
         rc = exec(&c, "resolve", how == SQLMIG_RESOLVE_APPLIED
                   ? "UPDATE main.@ SET execution_ms = 0 WHERE version = ?1 AND execution_ms = -1"
                   : "DELETE FROM main.@ WHERE version = ?1 AND execution_ms = -1", version, 0, NULL);

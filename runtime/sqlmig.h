@@ -104,7 +104,7 @@ struct sqlmig_set {
     X(MISUSE,       1, "invalid argument or set (NULL pointer, unsorted set)")        \
     X(SQLITE,       2, "SQLite reported an error outside any migration")              \
     X(MIGRATION,    3, "a migration failed; the message says what was rolled back")     \
-    X(LEDGER,       4, "the ledger table exists but is not a sqlmig ledger")          \
+    X(LEDGER,       4, "the ledger has a shape or a row that sqlmig did not write")   \
     X(CHECKSUM,     5, "an applied migration differs from the embedded one")          \
     X(UNKNOWN,      6, "the database has a version that this program does not know")  \
     X(OUT_OF_ORDER, 7, "a pending migration is older than the newest applied one")    \
@@ -145,17 +145,33 @@ const char *sqlmig_errstr(int code);
 **
 ** table: the ledger lives in the "main" schema of the connection, whatever
 ** else is attached; the name is quoted, so any name of 1 to 200 bytes works
-** except those starting with "sqlite_", which SQLite reserves.
+** except those starting with "sqlite_", which SQLite reserves. Another
+** tool's ledger of the same name is refused (SQLMIG_LEDGER, see
+** sqlmig_migrate()): give sqlmig a name of its own.
 **
 ** target: migrations up to this version are applied. A database already
 ** past it stays as it is (nothing is ever undone).
 **
-** busy_timeout_ms: sqlmig calls sqlite3_busy_timeout(db, busy_timeout_ms)
-** before it touches the database, and leaves it set when it returns (SQLite
-** has no way to read back the previous handler). 0 means 5000 ms; a negative
-** value leaves the connection's busy handler untouched. The same timeout
-** (5000 ms when it is negative) bounds how long sqlmig waits for a migration
-** that another process is running outside a transaction.
+** busy_timeout_ms: how long a call waits for a lock that another connection
+** holds; 0 means 5000 ms. sqlmig_migrate() first reads the ledger with the
+** connection's busy handler as it is (that read waits as the handler says):
+** if the database is up to date, that read is the call's only statement and
+** the handler is left untouched, one from sqlite3_busy_handler() included.
+** When there is more to do (a migration pending, one that another process
+** is running outside a transaction, or a first read that failed with
+** SQLITE_BUSY or SQLITE_LOCKED, which is then repeated), and from the start
+** in sqlmig_status(), sqlmig_verify() and sqlmig_resolve(), sqlmig reads the
+** connection's own timeout (PRAGMA busy_timeout), calls
+** sqlite3_busy_timeout(db, busy_timeout_ms), and sets the connection's own
+** timeout again when it returns, after a failure too (0: no busy handler).
+** SQLite cannot report a handler installed with sqlite3_busy_handler()
+** (PRAGMA busy_timeout reads 0), so such a call replaces it and leaves the
+** connection without one. A negative value leaves the connection's busy
+** handler untouched throughout: pass one to keep such a handler. The same
+** timeout (5000 ms when it is negative) bounds how long sqlmig waits for a
+** migration that another process is running outside a transaction, and how
+** long such a migration's own statements are retried when another
+** connection holds the write lock.
 **
 ** log: called with one complete line of text (no trailing newline): at
 ** SQLMIG_LOG_INFO for every migration applied, planned, started outside a
@@ -213,6 +229,19 @@ typedef struct sqlmig_result {
 ** was started outside a transaction and never finished is
 ** SQLMIG_INTERRUPTED (see sqlmig_resolve()).
 **
+** The ledger must be sqlmig's: every row it reads must hold what sqlmig
+** writes (an INTEGER version of at least 1, once; TEXT name, checksum and
+** applied_at; an INTEGER execution_ms of at least -1), and before writing
+** (and in a dry run) the table must give back what sqlmig writes (version and execution_ms of
+** INTEGER affinity, version alone the primary key, the other three of TEXT
+** affinity, any other column nullable or with a default; a view or an index
+** will not do). Otherwise the call returns SQLMIG_LEDGER before anything is
+** changed, with a message that says what was found (the columns of another
+** tool's table, and the tool when they are exactly its own; the row and the
+** value) and what to do. A stored checksum that is not 64 lowercase hex
+** digits is SQLMIG_CHECKSUM like any other difference, and the message says
+** the row, not the file, was edited.
+**
 ** Each migration runs inside BEGIN IMMEDIATE … COMMIT, together with the
 ** insert of its ledger row, so that after any failure or crash the database
 ** is at some earlier whole version. A statement of the migration that would
@@ -237,12 +266,25 @@ typedef struct sqlmig_result {
 ** (up to the busy timeout) for it to complete; after that, or after a
 ** crash, the migration is SQLMIG_INTERRUPTED.
 **
-** When the database is already up to date the call runs one query and
-** allocates no memory of its own. It must be called outside a transaction
+** When the database is already up to date the call runs one query, with
+** the connection's own busy handler (see busy_timeout_ms), and allocates no
+** memory of its own. It must be called outside a transaction
 ** when anything is pending (SQLMIG_MISUSE otherwise). After a failure the
 ** message ends by saying what it left: "(rolled back: the database stays at
-** version N)", or, for a no-transaction migration, that its work stays and
-** it is marked started. With SQLMIG_DRY_RUN nothing is written or locked.
+** version N)", "(not started: …)" when its BEGIN failed, or, for a
+** no-transaction migration, that its work stays and it is marked started.
+** A failure while a migration is being applied names it (`version`, `file`,
+** the file in the message), also when its BEGIN, its ledger row or its
+** COMMIT failed rather than one of its statements; a statement that finds
+** the database locked or read-only gives SQLMIG_BUSY or SQLMIG_READONLY, not
+** SQLMIG_MIGRATION. An I/O error in COMMIT can come after the commit point:
+** sqlmig then reads the ledger and says "(yet the COMMIT had reached the
+** database: it is applied …)", with `to_version` and `applied` to match; if
+** it cannot tell (the ledger cannot be read, or in WAL mode, where SQLite
+** may recover the commit from the WAL later), the message gives both
+** versions and says "the next run tells which". Causes outside the SQL (a
+** full disk, an I/O error, a read-only folder, a file that is not a
+** database) come with what to do. With SQLMIG_DRY_RUN nothing is written or locked.
 ** Returns SQLMIG_OK or an error code; `res` may be NULL.
 */
 int sqlmig_migrate(sqlite3 *db, const struct sqlmig_set *set,
@@ -276,7 +318,10 @@ struct sqlmig_status_row {
 ** every migration of the set and every ledger row that the set does not
 ** contain. Read-only: a database without a ledger reports everything
 ** pending. A non-zero return from the callback stops the walk with
-** SQLMIG_ABORTED.
+** SQLMIG_ABORTED; a ledger that is not sqlmig's, or a row sqlmig did not
+** write, stops it with SQLMIG_LEDGER (rows before it have been passed). It
+** does not judge the table's column types: an empty ledger of the wrong
+** shape lists everything pending, and sqlmig_verify() refuses it.
 */
 int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
                   const sqlmig_options *options,
@@ -285,16 +330,17 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
 
 /*
 ** Check, without changing anything, that the database agrees with the set:
-** checksums, versions the set does not know, interrupted migrations and,
-** when every migration of the set is applied, drift: each schema object
-** that is missing, extra or defined differently from the embedded final
-** schema. Each problem is passed to the log callback as one line naming the
+** the ledger (as sqlmig_migrate() checks it before writing), checksums,
+** versions the set does not know, interrupted migrations and, when every
+** migration of the set is applied, drift: each schema object that is
+** missing, extra or defined differently from the embedded final schema.
+** Each problem is passed to the log callback as one line naming the
 ** object or version; `res->message` names the first and the count.
 ** SQLMIG_ALLOW_UNKNOWN is honoured; a started row is reported at once,
 ** without waiting. While migrations are pending, drift is not checked and
 ** `res->message` says so (the code is still SQLMIG_OK). Returns
-** SQLMIG_OK, or the code of the first problem (SQLMIG_CHECKSUM,
-** SQLMIG_UNKNOWN, SQLMIG_INTERRUPTED, SQLMIG_DRIFT, …).
+** SQLMIG_OK, or the code of the first problem (SQLMIG_LEDGER,
+** SQLMIG_CHECKSUM, SQLMIG_UNKNOWN, SQLMIG_INTERRUPTED, SQLMIG_DRIFT, …).
 */
 int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set,
                   const sqlmig_options *options, sqlmig_result *res);
