@@ -98,15 +98,25 @@ static void report_refused(const struct tool_migration *m, size_t start, const c
     report(m, start, message);
 }
 
-static int exec_simple(sqlite3 *db, const char *sql, const char *what)
+/* Run one of the statements the replay wraps around migration `m`. */
+static int exec_simple(sqlite3 *db, const struct tool_migration *m, const char *sql)
 {
     char *err = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        diag_fatal("replay database: %s: %s", what, err ? err : sqlite3_errmsg(db));
+        /* Only what the migrations did can make these fail: name the file. */
+        diag_error(m->path, 0, 0, "the replay's %s failed around this migration: %s", sql,
+                   err ? err : sqlite3_errmsg(db));
         sqlite3_free(err);
         return -1;
     }
     return 0;
+}
+
+/* Column i as text, never NULL (SQLite gives NULL when out of memory). */
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "?";
 }
 
 /*
@@ -118,21 +128,34 @@ static int check_foreign_keys(sqlite3 *db, const struct tool_migration *m)
     sqlite3_stmt *st;
     int rc, problems = 0;
 
+    /*
+    ** The check itself fails when a foreign key is malformed (its parent
+    ** key is neither the primary key nor UNIQUE): the runtime's check would
+    ** fail the same way, so this migration is named as the culprit.
+    */
     if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK) {
-        diag_fatal("replay database: foreign_key_check: %s", sqlite3_errmsg(db));
+        diag_error(m->path, 0, 0, "PRAGMA foreign_key_check fails after this migration: %s",
+                   sqlite3_errmsg(db));
         return 1;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (problems++ == 0)
+        if (problems++ > 0)
+            continue;
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL) /* a WITHOUT ROWID table */
+            diag_error(m->path, 0, 0,
+                       "leaves a row of table '%s' whose foreign key to '%s' matches no row: "
+                       "PRAGMA foreign_key_check must be clean before commit",
+                       column_text(st, 0), column_text(st, 2));
+        else
             diag_error(m->path, 0, 0,
                        "leaves a row of table '%s' (rowid %lld) whose foreign key to '%s' "
                        "matches no row: PRAGMA foreign_key_check must be clean before commit",
-                       (const char *)sqlite3_column_text(st, 0),
-                       (long long)sqlite3_column_int64(st, 1),
-                       (const char *)sqlite3_column_text(st, 2));
+                       column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+                       column_text(st, 2));
     }
-    if (rc != SQLITE_DONE) {
-        diag_fatal("replay database: foreign_key_check: %s", sqlite3_errmsg(db));
+    if (rc != SQLITE_DONE && problems == 0) {
+        diag_error(m->path, 0, 0, "PRAGMA foreign_key_check fails after this migration: %s",
+                   sqlite3_errmsg(db));
         problems++;
     }
     sqlite3_finalize(st);
@@ -148,9 +171,9 @@ static int replay_one(sqlite3 *db, const struct tool_migration *m)
 
     /* As the runtime does before every migration: a no-transaction migration
     ** earlier in the history may have switched them on. */
-    if (exec_simple(db, "PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys") != 0)
+    if (exec_simple(db, m, "PRAGMA foreign_keys = OFF") != 0)
         return 1;
-    if (in_tx && exec_simple(db, "BEGIN", "BEGIN") != 0)
+    if (in_tx && exec_simple(db, m, "BEGIN") != 0)
         return 1;
     while (pos < m->up_len) {
         sqlite3_stmt *st = NULL;
@@ -207,14 +230,19 @@ static int replay_one(sqlite3 *db, const struct tool_migration *m)
     }
     if (check_foreign_keys(db, m) != 0)
         return 1;
-    if (in_tx && exec_simple(db, "COMMIT", "COMMIT") != 0)
+    if (in_tx && exec_simple(db, m, "COMMIT") != 0)
         return 1;
     return 0;
 }
 
-static char *dup_text(const unsigned char *s)
+/*
+** A copy of column i, or NULL when out of memory: the query leaves out
+** NULLs, so a NULL from SQLite means that it ran out of memory.
+*/
+static char *copy_column(sqlite3_stmt *st, int i)
 {
-    return strdup(s ? (const char *)s : "");
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
 }
 
 /* Read the final schema: objects sorted for the runtime, text for schema.sql. */
@@ -244,9 +272,9 @@ static int collect_schema(sqlite3 *db, struct tool_folder *f)
                 goto oom;
             f->objects = grown;
         }
-        type = dup_text(sqlite3_column_text(st, 0));
-        name = dup_text(sqlite3_column_text(st, 1));
-        sql = dup_text(sqlite3_column_text(st, 2));
+        type = copy_column(st, 0);
+        name = copy_column(st, 1);
+        sql = copy_column(st, 2);
         if (!type || !name || !sql) {
             free(type);
             free(name);
@@ -268,6 +296,8 @@ static int collect_schema(sqlite3 *db, struct tool_folder *f)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *sql = (const char *)sqlite3_column_text(st, 0);
         size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        if (!sql)
+            goto oom;
         if (len + n + 4 > cap) {
             char *grown;
             cap = (len + n + 4) * 2;
@@ -291,7 +321,9 @@ oom:
     diag_fatal("out of memory");
     return 1;
 sqlite_fail:
-    diag_fatal("replay database: reading the final schema: %s", sqlite3_errmsg(db));
+    /* Only the migrations can have spoilt the schema (writable_schema): name the last. */
+    diag_error(f->count ? f->items[f->count - 1].path : f->dir, 0, 0,
+               "the schema after this migration cannot be read: %s", sqlite3_errmsg(db));
     return 1;
 }
 

@@ -85,8 +85,9 @@ static char *read_file(const char *path, size_t *len)
         diag_error(path, 0, 0, "cannot read: %s", strerror(errno));
         goto fail;
     }
-    /* sqlite3_prepare_v2() takes an int length. */
-    if (n > INT_MAX) {
+    /* sqlite3_prepare_v2() takes an int length, and check.c passes the
+    ** text with its NUL: n + 1 must fit an int. */
+    if (n >= INT_MAX) {
         diag_error(path, 0, 0, "the file is larger than 2 GiB, which SQLite cannot prepare");
         goto fail;
     }
