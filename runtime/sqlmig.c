@@ -144,7 +144,10 @@ static int sqlfail(struct ctx *c, int rc, const char *what)
     fail(c, code, c->cur, "%s%s%s: %s", c->cur ? c->cur->file : "", c->cur ? ": " : "", what,
          sqlite3_errmsg(c->db));
     c->res->sqlite_code = sqlite3_extended_errcode(c->db);
-    if (code == SQLMIG_BUSY)
+    if (code == SQLMIG_BUSY && c->o->busy_timeout_ms < 0)
+        append(c, " (another connection held it, and the connection's own busy handler gave up: "
+               "retry, or give it a longer timeout)");
+    else if (code == SQLMIG_BUSY)
         append(c, " (another connection held it longer than the busy timeout of %d ms: "
                "retry, or raise busy_timeout_ms)", c->wait_ms);
     else
@@ -294,9 +297,14 @@ static int exec(struct ctx *c, const char *what, const char *tmpl, int64_t v,
         snprintf(sql, sizeof sql, "%s", tmpl);
     rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        /* Only sqlmig_resolve() can find no ledger: the others create it. */
-        rc = missing(c, rc, what, 1);
-        return rc ? rc : fail(c, SQLMIG_TARGET, NULL, "there is no ledger table %s", c->qt);
+        /* Only sqlmig_resolve() can find no ledger, unless a migration
+        ** dropped or renamed it. */
+        if ((rc = missing(c, rc, what, 1)) != 0)
+            return rc;
+        if (c->cur)
+            return fail(c, SQLMIG_MIGRATION, c->cur, "%s dropped or renamed the ledger table %s, "
+                        "which migrations must leave alone", c->cur->file, c->qt);
+        return fail(c, SQLMIG_TARGET, NULL, "there is no ledger table %s", c->qt);
     }
     n = sqlite3_bind_parameter_count(st);
     if (n >= 1)
@@ -980,7 +988,7 @@ static int finish(struct ctx *c, int rc)
     /* After a failure in our transaction the ledger says where the database
     ** is: an I/O error in COMMIT may come after its commit point. A ledger
     ** that is not sqlmig's says nothing about versions. */
-    if (rc && rc != SQLMIG_MISUSE && rc != SQLMIG_LEDGER && (keep->to_version == 0 || open)
+    if (rc && r == 0 && rc != SQLMIG_MISUSE && rc != SQLMIG_LEDGER && (keep->to_version == 0 || open)
         && (rc != SQLMIG_BUSY || open)) { /* still locked: reading would only wait again */
         snprintf(sql, sizeof sql, "SELECT max(version) FROM main.%s WHERE execution_ms >= 0", c->qt);
         r2 = query_int(c, sql, &v);
@@ -990,7 +998,13 @@ static int finish(struct ctx *c, int rc)
             if (keep->applied == 0 && !open)
                 keep->from_version = v;
         }
-        committed = known && open && c->done && v >= c->top;
+        /* Committed when the last row of our transaction is there (not
+        ** max(version): out of order, a newer version may be older news). */
+        if (known && open && c->done) {
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM main.%s WHERE version = %lld AND execution_ms >= 0",
+                     c->qt, (long long)c->last->version);
+            committed = query_int(c, sql, &n) == 0 && n == 1;
+        }
         if (committed)
             keep->applied += c->done;
         /* Likewise a no-transaction migration's started row may be committed. */
@@ -1007,7 +1021,8 @@ static int finish(struct ctx *c, int rc)
     ** (a WAL whose sync failed can hold the whole transaction, which SQLite
     ** recovers once every connection has closed it).
     */
-    if (rc && open && c->committing && !rolled && !committed && (!c->started || c->done))
+    if (rc && open && c->committing && !rolled && !committed
+        && (c->done || (!c->started && c->cur && (c->cur->flags & SQLMIG_NO_TRANSACTION))))
         uncertain = !known || query_int(c, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'",
                                         &n) != 0 || n > 0;
     /* After the statements above, which may wait for a lock: the
@@ -1035,7 +1050,7 @@ static int finish(struct ctx *c, int rc)
                (long long)keep->to_version, (long long)c->cur->version);
     else if (rc && uncertain)
         append(c, " (the COMMIT failed: the database is at version %lld, or at %lld if the COMMIT reached "
-               "the disk; the next run tells which)", (long long)keep->to_version, (long long)c->top);
+               "the disk; the next run tells which)", (long long)keep->to_version, (long long)c->last->version);
     else if (rc && open) /* rolled back here, or by SQLite after an I/O error */
         append(c, c->o->flags & SQLMIG_BATCH
                ? " (rolled back with the rest of its batch: the database stays at version %lld)"

@@ -75,6 +75,19 @@ static const struct sqlmig_set set_dup = { dups, 5, NULL, 0 };
 
 static const struct sqlmig_migration gap[] = { M1, M2, M4 };
 static const struct sqlmig_set set_gap = { gap, 3, NULL, 0 };
+/* Fills the gap under 4, then 5 fails at its second statement. */
+static const struct sqlmig_migration gap_bad[] = {
+    M1, M2, M3, M4,
+    MIG(5, "fail", "0005_fail.sql", "INSERT INTO users(name) VALUES('x');\nINSERT INTO nope VALUES(1);\n",
+        1, CK("0f05"), 0),
+};
+static const struct sqlmig_set set_gap_bad = { gap_bad, 5, NULL, 0 };
+/* A migration that takes the ledger away. */
+static const struct sqlmig_migration drops[] = {
+    M1, MIG(2, "drop", "0002_drop.sql", "DROP TABLE schema_migrations;\n", 1, CK("0d02"), 0),
+};
+static const struct sqlmig_set set_drops = { drops, 2, NULL, 0 };
+static const struct sqlmig_set set_drops1 = { drops, 1, NULL, 0 };
 
 #define F1 "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT);\n"                                  \
            "CREATE TABLE child(id INTEGER PRIMARY KEY,\n"                                              \
@@ -433,6 +446,29 @@ static void test_out_of_order(void)
        "out of order: allowed with the flag, one applied");
     OK(qint(db, "SELECT count(*) FROM schema_migrations WHERE version = 3") == 1
        && qint(db, "SELECT count(*) FROM users") == 2, "out of order: version 3 ran");
+    sqlite3_close(db);
+
+    /* A failure below the newest applied version is still rolled back, and
+    ** said to be: version 4 in the ledger is no sign that our COMMIT landed. */
+    db = fresh();
+    OK(sqlmig_migrate(db, &set_gap, NULL, &r) == SQLMIG_OK, "out of order, failing: setup 1, 2, 4");
+    snap(db, before, sizeof before);
+    rc = migrate(db, &set_gap_bad, SQLMIG_ALLOW_OUT_OF_ORDER | SQLMIG_BATCH, &r);
+    snap(db, after, sizeof after);
+    OK(rc == SQLMIG_MIGRATION && r.version == 5 && r.applied == 0 && r.to_version == 4
+       && strstr(r.message, "rolled back") && !strstr(r.message, "reached the database"),
+       "out of order, failing: 3 and 5 rolled back, and said to be (%s)", r.message);
+    OK(strcmp(before, after) == 0, "out of order, failing: nothing changed");
+    sqlite3_close(db);
+
+    /* A migration that drops the ledger is named, and rolled back. */
+    db = fresh();
+    OK(sqlmig_migrate(db, &set_drops1, NULL, &r) == SQLMIG_OK, "ledger dropped: setup 1");
+    rc = migrate(db, &set_drops, 0, &r);
+    OK(rc == SQLMIG_MIGRATION && r.version == 2 && r.file && strcmp(r.file, "0002_drop.sql") == 0
+       && strstr(r.message, "dropped or renamed the ledger") && strstr(r.message, "rolled back"),
+       "ledger dropped: the migration is named (%s)", r.message);
+    OK(qint(db, "SELECT count(*) FROM schema_migrations") == 1, "ledger dropped: rolled back, the ledger stays");
     sqlite3_close(db);
 }
 
@@ -954,6 +990,16 @@ static void test_busy(void)
     rc = migrate(db, &set4, 0, &r);
     OK(rc == SQLMIG_BUSY && strstr(r.message, "BEGIN IMMEDIATE"), "BEGIN IMMEDIATE elsewhere: SQLMIG_BUSY (%s)",
        r.message);
+    {
+        /* A negative timeout leaves the wait to the connection (here none). */
+        sqlmig_options o;
+        memset(&o, 0, sizeof o);
+        o.busy_timeout_ms = -1;
+        sqlite3_busy_timeout(db, 0);
+        rc = sqlmig_migrate(db, &set4, &o, &r);
+        OK(rc == SQLMIG_BUSY && strstr(r.message, "own busy handler gave up") && !strstr(r.message, "5000 ms"),
+           "busy, negative timeout: blames the connection's handler, not a wait sqlmig did not do (%s)", r.message);
+    }
     exec(other, "ROLLBACK");
     sqlite3_close(other);
     snap(db, after, sizeof after);
