@@ -32,6 +32,7 @@
 
 #include "emit.h"
 #include "sha256.h"
+#include "spawn.h"
 #include "tap.h"
 
 #define NMIG 7
@@ -302,35 +303,6 @@ static void free_fixture(struct fixture *x)
     free(x->f.dir);
 }
 
-/* Run argv; return its exit status, or -1 if it could not run or died. */
-static int run(char **argv, int quiet)
-{
-    pid_t pid;
-    int status, fd;
-
-    fflush(stdout);
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        /* TAP goes to stdout: keep the child's chatter on stderr. */
-        if (dup2(2, 1) < 0)
-            _exit(127);
-        if (quiet) {
-            fd = open("/dev/null", O_WRONLY);
-            if (fd >= 0 && (dup2(fd, 1) < 0 || dup2(fd, 2) < 0))
-                _exit(127);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            return -1;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* Compile with the test's compiler: cc_words, then the flags, then extra. */
 static int compile(char **cc_words, int ncc, const char *const *extra, int nextra)
 {
@@ -347,7 +319,7 @@ static int compile(char **cc_words, int ncc, const char *const *extra, int nextr
     for (i = 0; i < nextra; i++)
         argv[n++] = (char *)extra[i];
     argv[n] = NULL;
-    rc = run(argv, 0);
+    rc = spawn_wait(argv, 0);
     free(argv);
     return rc;
 }
@@ -487,7 +459,7 @@ static void check_cxx(struct tap *t, const char *dir, const char *runtime)
     probe[0] = (char *)cxx;
     probe[1] = "--version";
     probe[2] = NULL;
-    if (run(probe, 1) != 0) {
+    if (spawn_wait(probe, 1) != 0) {
         tap_ok(t, 1, "headers compile as C++17 # SKIP no C++ compiler (%s)", cxx);
         return;
     }
@@ -509,7 +481,7 @@ static void check_cxx(struct tap *t, const char *dir, const char *runtime)
     argv[n++] = inc2;
     argv[n++] = src;
     argv[n] = NULL;
-    tap_ok(t, run(argv, 0) == 0, "headers compile as C++17 with %s", cxx);
+    tap_ok(t, spawn_wait(argv, 0) == 0, "headers compile as C++17 with %s", cxx);
 }
 
 int main(int argc, char **argv)
@@ -563,7 +535,7 @@ int main(int argc, char **argv)
             runargv[0] = prog;
             runargv[1] = out;
             runargv[2] = NULL;
-            if (tap_ok(&t, run(runargv, 0) == 0, "the program runs and writes every string"))
+            if (tap_ok(&t, spawn_wait(runargv, 0) == 0, "the program runs and writes every string"))
                 compare(&t, out, x);
         }
     } else {
@@ -593,7 +565,7 @@ int main(int argc, char **argv)
     if (tap_ok(&t, compile(argv + 2, argc - 2, extra, 6) == 0, "the empty folder's C compiles")) {
         runargv[0] = prog;
         runargv[1] = NULL;
-        tap_ok(&t, run(runargv, 0) == 0, "and its set has no migration and no object");
+        tap_ok(&t, spawn_wait(runargv, 0) == 0, "and its set has no migration and no object");
     }
 
     check_cxx(&t, dir, argv[1]);

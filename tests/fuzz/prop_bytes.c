@@ -24,6 +24,7 @@
 ** Usage: prop_bytes SQLMIG RUNTIME_INCLUDE_DIR CC [CC_ARGS...]
 */
 #include "sha256.h"
+#include "spawn.h"
 #include "tap.h"
 
 #include <dirent.h>
@@ -243,30 +244,6 @@ static void checksum(const char *p, size_t len, char hex[65])
         hex[2 * i + 1] = digits[d[i] & 15];
     }
     hex[64] = '\0';
-}
-
-/* Run argv; its exit status, or -1 if it could not run or died. */
-static int run(char **argv)
-{
-    pid_t pid;
-    int status;
-
-    fflush(stdout);
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        /* TAP is on stdout: the child's chatter goes to stderr. */
-        if (dup2(2, 1) < 0)
-            _exit(127);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            return -1;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static const char *path_in(char *out, size_t cap, const char *dir, const char *name)
@@ -547,7 +524,7 @@ static int one_folder(struct tap *t, int k, const char *top, const struct item *
     cmd[7] = "--output-h";
     cmd[8] = (char *)path_in(h_file, sizeof h_file, dir, "prop.h");
     cmd[9] = NULL;
-    if (!tap_ok(t, run(cmd) == 0, "folder %d: sqlmig compile accepts %zu migrations", k, n))
+    if (!tap_ok(t, spawn_wait(cmd, 0) == 0, "folder %d: sqlmig compile accepts %zu migrations", k, n))
         return -1;
 
     if (write_file(path_in(main_file, sizeof main_file, dir, "main.c"), dumper_c,
@@ -576,7 +553,7 @@ static int one_folder(struct tap *t, int k, const char *top, const struct item *
     cmd[c++] = "-o";
     cmd[c++] = (char *)path_in(prog, sizeof prog, dir, "dump");
     cmd[c] = NULL;
-    if (!tap_ok(t, run(cmd) == 0,
+    if (!tap_ok(t, spawn_wait(cmd, 0) == 0,
                 "folder %d: the generated C compiles with -std=c11 -Wall -Wextra -Wpedantic -Werror",
                 k))
         return -1;
@@ -584,7 +561,7 @@ static int one_folder(struct tap *t, int k, const char *top, const struct item *
     cmd[0] = prog;
     cmd[1] = (char *)path_in(dump_file, sizeof dump_file, dir, "dump.out");
     cmd[2] = NULL;
-    if (!tap_ok(t, run(cmd) == 0, "folder %d: the program runs", k))
+    if (!tap_ok(t, spawn_wait(cmd, 0) == 0, "folder %d: the program runs", k))
         return -1;
     dump = read_file(dump_file, &dump_len);
     if (!tap_ok(t, dump != NULL, "folder %d: read what the program wrote", k))
