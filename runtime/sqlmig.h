@@ -39,7 +39,7 @@ const char *sqlmig_libversion(void);
 ** checks it with #if/#error, so a generated file and a runtime that disagree
 ** on the structs below fail at compile time instead of at run time.
 */
-#define SQLMIG_FORMAT 1
+#define SQLMIG_FORMAT 2
 
 /* Bits of sqlmig_migration.flags. */
 #define SQLMIG_NO_TRANSACTION 0x1u /* file says `-- sqlmig:no-transaction` */
@@ -86,12 +86,29 @@ struct sqlmig_object {
 ** A whole history: the migrations sorted by version (strictly increasing),
 ** and the final schema sorted by (type, name) in byte order. Either array
 ** may be empty (NULL with a count of 0).
+**
+** snapshot_sql is the state that the build-time replay of the whole history
+** reached, as SQL that recreates it on an empty database: every table,
+** index, view and trigger in the order of sqlite_schema, each table's rows
+** (rowids included) before its indexes and triggers, sqlite_sequence, and
+** user_version and application_id when the history sets them. `sqlmig
+** compile` replays this SQL into a second database and embeds it only when
+** both hold the same schema, rows and header values. A fresh database (one
+** with nothing in it) is then created from it in one transaction, with every
+** ledger row, instead of by running each migration. Like up_sql it is
+** followed by a NUL. When there is no snapshot, snapshot_sql is NULL and
+** snapshot_note says why: the first thing in the history whose result
+** depends on when or where it runs ("0005_seed.sql:3:1: random() ..."), a
+** migration that runs outside a transaction, or `--no-snapshot`.
 */
 struct sqlmig_set {
     const struct sqlmig_migration *migrations;
     size_t count;
     const struct sqlmig_object *objects;
     size_t object_count;
+    const char *snapshot_sql;
+    size_t snapshot_len;
+    const char *snapshot_note;
 };
 
 /*
@@ -133,6 +150,7 @@ const char *sqlmig_errstr(int code);
 #define SQLMIG_BATCH              0x02u /* all pending in one transaction */
 #define SQLMIG_ALLOW_UNKNOWN      0x04u /* tolerate applied versions not in the set */
 #define SQLMIG_ALLOW_OUT_OF_ORDER 0x08u /* apply pending versions older than the newest applied */
+#define SQLMIG_REPLAY             0x10u /* a fresh database too: run every migration, not the snapshot */
 
 /* Levels passed to the log callback. */
 #define SQLMIG_LOG_ERROR 0 /* the failure a call returns, or a problem verify found */

@@ -380,8 +380,8 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
     buf_append(out, hname, hlen);
     buf_puts(out, "\"\n\n");
 
-    buf_puts(out, "#if !defined(SQLMIG_FORMAT) || SQLMIG_FORMAT != 1\n");
-    buf_printf(out, "#error \"%s was generated for sqlmig format 1: "
+    buf_puts(out, "#if !defined(SQLMIG_FORMAT) || SQLMIG_FORMAT != 2\n");
+    buf_printf(out, "#error \"%s was generated for sqlmig format 2: "
                     "regenerate it with the sqlmig that matches sqlmig.h\"\n", symbol);
     buf_puts(out, "#endif\n\n");
 
