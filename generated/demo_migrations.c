@@ -493,5 +493,8 @@ const struct sqlmig_set demo_migrations = {
     .migrations = demo_migrations_migrations,
     .count = sizeof demo_migrations_migrations / sizeof demo_migrations_migrations[0],
     .objects = demo_migrations_objects,
-    .object_count = sizeof demo_migrations_objects / sizeof demo_migrations_objects[0]
+    .object_count = sizeof demo_migrations_objects / sizeof demo_migrations_objects[0],
+    .snapshot_sql = NULL,
+    .snapshot_len = 0,
+    .snapshot_note = "0007_seed_inbox_project.up.sql:3:1: reads the clock ('now', CURRENT_TIMESTAMP or CURRENT_DATE or CURRENT_TIME, a date function without a time value): what it writes depends on when it runs"
 };

@@ -214,6 +214,16 @@ static const char golden_c[] =
     "    }\n"
     "};\n"
     "\n"
+    "/* The final state: SQL that creates it on an empty database. */\n"
+    "static const char app_migrations_snapshot[] =\n"
+    "    \"CREATE TABLE users (\\n\"\n"
+    "    \"    id INTEGER PRIMARY KEY,\\n\"\n"
+    "    \"    note TEXT DEFAULT 'what\\?\\?!'\\n\"\n"
+    "    \");\\n\"\n"
+    "    \"INSERT INTO main.\\\"users\\\"(rowid, \\\"id\\\", \\\"note\\\") VALUES\\n\"\n"
+    "    \"(1, 1, 'it''s');\\n\"\n"
+    "    \"CREATE INDEX users_note ON users(note);\\n\";\n"
+    "\n"
     "#if defined(__GNUC__)\n"
     "#pragma GCC diagnostic pop\n"
     "#endif\n"
@@ -222,7 +232,16 @@ static const char golden_c[] =
     "    .migrations = app_migrations_migrations,\n"
     "    .count = sizeof app_migrations_migrations / sizeof app_migrations_migrations[0],\n"
     "    .objects = app_migrations_objects,\n"
-    "    .object_count = sizeof app_migrations_objects / sizeof app_migrations_objects[0]\n"
+    "    .object_count = sizeof app_migrations_objects / sizeof app_migrations_objects[0],\n"
+    "    .snapshot_sql = app_migrations_snapshot,\n"
+    "    .snapshot_len = sizeof app_migrations_snapshot - 1,\n"
+    "    .snapshot_note = NULL\n"
+    "};\n";
+
+static const char golden_note[] =
+    "    .snapshot_sql = NULL,\n"
+    "    .snapshot_len = 0,\n"
+    "    .snapshot_note = \"20240501120000_odd*name\\\".sql:1:1: runs outside a transaction\"\n"
     "};\n";
 
 static const char golden_h[] =
@@ -266,7 +285,10 @@ static const char golden_empty_c[] =
     "    .migrations = NULL,\n"
     "    .count = 0,\n"
     "    .objects = NULL,\n"
-    "    .object_count = 0\n"
+    "    .object_count = 0,\n"
+    "    .snapshot_sql = NULL,\n"
+    "    .snapshot_len = 0,\n"
+    "    .snapshot_note = NULL\n"
     "};\n";
 
 /* Fill a two-migration, two-object folder (strings are static: not freed). */
@@ -307,6 +329,21 @@ static void small_folder(struct tool_folder *f, struct tool_migration m[2], stru
     f->count = 2;
     f->objects = o;
     f->object_count = 2;
+    f->snapshot = "CREATE TABLE users (\n    id INTEGER PRIMARY KEY,\n"
+                  "    note TEXT DEFAULT 'what\?\?!'\n);\n"
+                  "INSERT INTO main.\"users\"(rowid, \"id\", \"note\") VALUES\n(1, 1, 'it''s');\n"
+                  "CREATE INDEX users_note ON users(note);\n";
+    f->snapshot_len = strlen(f->snapshot);
+}
+
+/* Does the buffer hold `s`? */
+static int contains(const struct buf *b, const char *s)
+{
+    size_t i, n = strlen(s);
+    for (i = 0; i + n <= b->len; i++)
+        if (memcmp(b->data + i, s, n) == 0)
+            return 1;
+    return 0;
 }
 
 static void check_files(struct tap *t)
@@ -331,6 +368,16 @@ static void check_files(struct tap *t)
     if (tap_ok(t, rc == 0, "emit_h"))
         same_text(t, &b, golden_h, sizeof golden_h - 1, "emit_h: golden .h");
     buf_free(&b);
+
+    /* Without a snapshot, the note says why, as a string that C reads back. */
+    f.snapshot = NULL;
+    f.snapshot_len = 0;
+    f.snapshot_note = "20240501120000_odd*name\".sql:1:1: runs outside a transaction";
+    rc = emit_c(&f, "app_migrations", "app_migrations.h", &b, err, sizeof err);
+    tap_ok(t, rc == 0 && b.len > 0 && contains(&b, golden_note) && !contains(&b, "_snapshot[]"),
+           "emit_c without a snapshot: NULL, 0 and the note, escaped");
+    buf_free(&b);
+    f.snapshot_note = NULL;
 
     f.count = 0;
     f.items = NULL;

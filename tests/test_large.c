@@ -90,7 +90,7 @@ int main(void)
     f.count = 1;
     f.dir = "big";
     allocated = 0;
-    rc = check_replay(&f);
+    rc = check_replay(&f, 1, 0);
     tap_ok(&t, rc == 0, "the replay applies the %d statements", STATEMENTS + 1);
     tap_ok(&t, allocated < limit, "the replay allocates %llu bytes, linear in the statements", allocated);
     f.items = NULL; /* m's strings are not the folder's to free */

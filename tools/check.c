@@ -7,10 +7,15 @@
 ** time with sqlite3_prepare_v2() and its tail pointer, then PRAGMA
 ** foreign_key_check. An authorizer catches, at prepare time, what cannot run
 ** inside that transaction: transaction control and journal-mode changes.
+** Meanwhile purity.c watches for what would make the result differ at run
+** time; when nothing does, snapshot.c captures the final state.
 */
 #include "check.h"
 
+#include "buf.h"
 #include "diag.h"
+#include "purity.h"
+#include "snapshot.h"
 #include "sqlmig.h"
 
 #include <sqlite3.h>
@@ -21,6 +26,7 @@
 /* What the authorizer refused while one statement was prepared. */
 struct guard {
     const char *refused;   /* NULL: nothing */
+    struct purity *purity; /* told of every PRAGMA that sets a value */
 };
 
 static int guard_authorizer(void *ctx, int action, const char *a, const char *b,
@@ -29,6 +35,8 @@ static int guard_authorizer(void *ctx, int action, const char *a, const char *b,
     struct guard *g = ctx;
     (void)db;
     (void)trigger;
+    if (action == SQLITE_PRAGMA)
+        purity_pragma(g->purity, a, b);
     if (action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT) {
         g->refused = "is transaction control, in a migration that runs in a transaction "
                      "(sqlmig wraps each migration in BEGIN IMMEDIATE ... COMMIT): remove it, "
@@ -163,11 +171,11 @@ static int check_foreign_keys(sqlite3 *db, const struct tool_migration *m)
 }
 
 /* Run one migration statement by statement; 0 on success. */
-static int replay_one(sqlite3 *db, const struct tool_migration *m)
+static int replay_one(sqlite3 *db, const struct tool_migration *m, struct purity *p)
 {
     int in_tx = !(m->flags & SQLMIG_NO_TRANSACTION);
     size_t pos = 0, statements = 0;
-    struct guard g = { NULL };
+    struct guard g = { NULL, p };
 
     /* As the runtime does before every migration: a no-transaction migration
     ** earlier in the history may have switched them on. */
@@ -175,6 +183,7 @@ static int replay_one(sqlite3 *db, const struct tool_migration *m)
         return 1;
     if (in_tx && exec_simple(db, m, "BEGIN") != 0)
         return 1;
+    purity_begin(p, db, m);
     while (pos < m->up_len) {
         sqlite3_stmt *st = NULL;
         const char *tail = NULL;
@@ -182,6 +191,7 @@ static int replay_one(sqlite3 *db, const struct tool_migration *m)
         int rc;
 
         g.refused = NULL;
+        purity_statement(p, start);
         if (in_tx)
             sqlite3_set_authorizer(db, guard_authorizer, &g);
         /* Count the NUL after the text: SQLite then parses in place instead of
@@ -327,23 +337,96 @@ sqlite_fail:
     return 1;
 }
 
-int check_replay(struct tool_folder *f)
+/* Keep why there is no snapshot, and say it. */
+static int keep_note(struct tool_folder *f, const struct purity *p)
 {
+    const struct tool_migration *m = p->where;
+    size_t n = strlen(p->why) + (m ? strlen(m->file) + 32 : 0) + 1;
+
+    if (!(f->snapshot_note = malloc(n))) {
+        diag_fatal("out of memory");
+        return 1;
+    }
+    if (!m)
+        snprintf(f->snapshot_note, n, "%s", p->why);
+    else if (p->line)
+        snprintf(f->snapshot_note, n, "%s:%u:%u: %s", m->file, p->line, p->col, p->why);
+    else
+        snprintf(f->snapshot_note, n, "%s: %s", m->file, p->why);
+    diag_note(m ? m->path : f->dir, p->line, p->col,
+              "%s; a fresh database will run every migration instead of the snapshot", p->why);
+    return 0;
+}
+
+/* The snapshot of the final state, or the reason there is none. */
+static int take_snapshot(sqlite3 *db, struct tool_folder *f, struct purity *p, size_t max)
+{
+    struct buf b;
+    size_t i, sql = 0;
+    int rc;
+
+    p->m = NULL; /* what follows is not a migration's doing */
+    if (f->count == 0)
+        return 0; /* nothing to apply, nothing to say */
+    if (p->why[0])
+        return keep_note(f, p);
+    buf_init(&b);
+    rc = snapshot_take(db, p, &b, p->why, sizeof p->why);
+    if (rc < 0)
+        return 1;
+    if (rc > 0) {
+        p->where = NULL;
+        p->line = p->col = 0;
+        return keep_note(f, p);
+    }
+    /* Rows that SQL generated (a calendar, a bulk backfill) can make the
+    ** snapshot far bigger than the history: by default it may take four
+    ** times the migrations' SQL plus 1 MiB in the program, no more. */
+    for (i = 0; i < f->count; i++)
+        sql += f->items[i].up_len;
+    if (max == 0)
+        max = sql * 4 + ((size_t)1 << 20);
+    if (b.len > max) {
+        snprintf(p->why, sizeof p->why, "the snapshot would take %zu bytes, more than the %zu that "
+                 "%s (--snapshot-max BYTES sets another limit)", b.len, max,
+                 max == sql * 4 + ((size_t)1 << 20) ? "four times the migrations' SQL plus 1 MiB allow"
+                                                      : "--snapshot-max allows");
+        buf_free(&b);
+        p->where = NULL;
+        p->line = p->col = 0;
+        return keep_note(f, p);
+    }
+    /* Like every embedded string, it is followed by a NUL. */
+    if (buf_putc(&b, '\0') != 0) {
+        buf_free(&b);
+        diag_fatal("out of memory");
+        return 1;
+    }
+    f->snapshot = b.data;
+    f->snapshot_len = b.len - 1;
+    return 0;
+}
+
+int check_replay(struct tool_folder *f, int snapshot, size_t snapshot_max)
+{
+    struct purity p;
     sqlite3 *db = NULL;
     size_t i;
     int problems = 0;
 
-    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
-        != SQLITE_OK) {
+    memset(&p, 0, sizeof p);
+    if (purity_open(&p, &db) != SQLITE_OK) {
         diag_fatal("cannot open an in-memory SQLite database: %s",
                    db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
+        purity_close(&p, db);
         return 1;
     }
     for (i = 0; !problems && i < f->count; i++)
-        problems = replay_one(db, &f->items[i]);
+        problems = replay_one(db, &f->items[i], &p);
     if (!problems)
         problems = collect_schema(db, f);
-    sqlite3_close(db);
+    if (!problems && snapshot)
+        problems = take_snapshot(db, f, &p, snapshot_max);
+    purity_close(&p, db);
     return problems;
 }

@@ -6,18 +6,33 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+static void report(const char *kind, const char *path, unsigned line, unsigned col,
+                   const char *fmt, va_list ap)
+{
+    if (line > 0)
+        fprintf(stderr, "%s:%u:%u: %s: ", path, line, col, kind);
+    else
+        fprintf(stderr, "%s: %s: ", path, kind);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void diag_error(const char *path, unsigned line, unsigned col, const char *fmt, ...)
 {
     va_list ap;
 
-    if (line > 0)
-        fprintf(stderr, "%s:%u:%u: error: ", path, line, col);
-    else
-        fprintf(stderr, "%s: error: ", path);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    report("error", path, line, col, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+void diag_note(const char *path, unsigned line, unsigned col, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report("note", path, line, col, fmt, ap);
+    va_end(ap);
 }
 
 void diag_fatal(const char *fmt, ...)

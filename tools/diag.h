@@ -19,6 +19,9 @@
 void diag_error(const char *path, unsigned line, unsigned col, const char *fmt, ...)
     DIAG_PRINTF(4, 5);
 
+/* The same for a remark that does not fail the command. */
+void diag_note(const char *path, unsigned line, unsigned col, const char *fmt, ...)
+    DIAG_PRINTF(4, 5);
 /* Report an error that concerns no file (a bad option, a failed write). */
 void diag_fatal(const char *fmt, ...) DIAG_PRINTF(1, 2);
 

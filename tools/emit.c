@@ -449,6 +449,13 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
         buf_puts(out, "};\n\n");
     }
 
+    if (f->snapshot != NULL) {
+        buf_puts(out, "/* The final state: SQL that creates it on an empty database. */\n");
+        buf_printf(out, "static const char %s_snapshot[] =\n    ", symbol);
+        emit_literal(out, f->snapshot, f->snapshot_len, "    ");
+        buf_puts(out, ";\n\n");
+    }
+
     buf_puts(out, "#if defined(__GNUC__)\n"
                   "#pragma GCC diagnostic pop\n"
                   "#endif\n\n");
@@ -463,10 +470,22 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
         buf_puts(out, "    .migrations = NULL,\n    .count = 0,\n");
     if (f->object_count > 0)
         buf_printf(out, "    .objects = %s_objects,\n"
-                        "    .object_count = sizeof %s_objects / sizeof %s_objects[0]\n",
+                        "    .object_count = sizeof %s_objects / sizeof %s_objects[0],\n",
                    symbol, symbol, symbol);
     else
-        buf_puts(out, "    .objects = NULL,\n    .object_count = 0\n");
+        buf_puts(out, "    .objects = NULL,\n    .object_count = 0,\n");
+    if (f->snapshot != NULL)
+        buf_printf(out, "    .snapshot_sql = %s_snapshot,\n"
+                        "    .snapshot_len = sizeof %s_snapshot - 1,\n"
+                        "    .snapshot_note = NULL\n", symbol, symbol);
+    else {
+        buf_puts(out, "    .snapshot_sql = NULL,\n    .snapshot_len = 0,\n    .snapshot_note = ");
+        if (f->snapshot_note != NULL)
+            emit_literal(out, f->snapshot_note, strlen(f->snapshot_note), "        ");
+        else
+            buf_puts(out, "NULL");
+        buf_puts(out, "\n");
+    }
     buf_puts(out, "};\n");
 
     return emit_done(out, err, errlen);

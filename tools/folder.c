@@ -368,6 +368,8 @@ void tool_folder_free(struct tool_folder *f)
     }
     free(f->objects);
     free(f->schema_sql);
+    free(f->snapshot);
+    free(f->snapshot_note);
     free(f->dir);
     memset(f, 0, sizeof *f);
 }

@@ -3,6 +3,7 @@
 **
 **   sqlmig compile DIR --symbol NAME --output-c NAME.c --output-h NAME.h
 **                      [--depfile NAME.d] [--schema schema.sql]
+**                      [--no-snapshot | --snapshot-max BYTES]
 **   sqlmig check DIR          read and replay the folder, write nothing
 **   sqlmig new DIR NAME       create the next migration file in DIR
 **   sqlmig --version | --help
@@ -25,6 +26,7 @@
 static const char usage_text[] =
     "usage: sqlmig compile DIR --symbol NAME --output-c FILE.c --output-h FILE.h\n"
     "                          [--depfile FILE.d] [--schema FILE.sql]\n"
+    "                          [--no-snapshot | --snapshot-max BYTES]\n"
     "       sqlmig check DIR\n"
     "       sqlmig new DIR NAME\n"
     "       sqlmig --version\n"
@@ -32,6 +34,11 @@ static const char usage_text[] =
     "compile  read the migrations in DIR, apply them to an in-memory SQLite\n"
     "         database, and write C that embeds them as `const struct sqlmig_set\n"
     "         NAME` (see sqlmig.h). Outputs are rewritten only when they change.\n"
+    "         Unless --no-snapshot is given, or the history's result depends on\n"
+    "         when or where it runs (a note then says why), the set also embeds\n"
+    "         the final state, from which fresh databases are created at once;\n"
+    "         by default only while it takes at most four times the migrations'\n"
+    "         SQL plus 1 MiB.\n"
     "check    the same reading and replay, without writing anything.\n"
     "new      create DIR/<next version>_NAME.sql, numbered after the newest one.\n";
 
@@ -51,6 +58,8 @@ struct compile_args {
     const char *output_h;
     const char *depfile;
     const char *schema;
+    int no_snapshot;
+    const char *snapshot_max;
 };
 
 static const char *base_name(const char *path)
@@ -120,11 +129,11 @@ done:
     return rc;
 }
 
-static int read_and_replay(const char *dir, struct tool_folder *f)
+static int read_and_replay(const char *dir, struct tool_folder *f, int snapshot, size_t max)
 {
     int problems = folder_read(dir, f);
     if (problems == 0)
-        problems = check_replay(f);
+        problems = check_replay(f, snapshot, max);
     return problems;
 }
 
@@ -132,6 +141,7 @@ static int cmd_compile(int argc, char **argv)
 {
     struct compile_args a;
     struct tool_folder f;
+    unsigned long long max = 0;
     int i, rc;
 
     memset(&a, 0, sizeof a);
@@ -147,6 +157,10 @@ static int cmd_compile(int argc, char **argv)
             slot = &a.depfile;
         else if (strcmp(argv[i], "--schema") == 0)
             slot = &a.schema;
+        else if (strcmp(argv[i], "--snapshot-max") == 0)
+            slot = &a.snapshot_max;
+        else if (strcmp(argv[i], "--no-snapshot") == 0)
+            a.no_snapshot = 1;
         else if (argv[i][0] == '-' && argv[i][1] != '\0')
             return usage_error("compile: unknown option '%s'", argv[i]);
         else if (a.dir)
@@ -169,8 +183,23 @@ static int cmd_compile(int argc, char **argv)
                            "not starting with sqlmig_, sqlite3_ or their upper-case forms)",
                            a.symbol);
 
+    if (a.snapshot_max) {
+        char *end = NULL;
+        errno = 0;
+        max = strtoull(a.snapshot_max, &end, 10);
+        if (errno || end == a.snapshot_max || *end || a.snapshot_max[0] == '-' || max == 0 || max > SIZE_MAX)
+            return usage_error("compile: --snapshot-max '%s' is not a number of bytes (1 or more)",
+                               a.snapshot_max);
+        if (a.no_snapshot)
+            return usage_error("compile: %s", "--no-snapshot and --snapshot-max exclude each other");
+    }
+
     memset(&f, 0, sizeof f);
-    rc = read_and_replay(a.dir, &f);
+    rc = read_and_replay(a.dir, &f, !a.no_snapshot, (size_t)max);
+    if (rc == 0 && a.no_snapshot && f.count > 0 && !(f.snapshot_note = strdup("compiled with --no-snapshot"))) {
+        diag_fatal("out of memory");
+        rc = 1;
+    }
     if (rc == 0)
         rc = emit_all(&a, &f) != 0;
     if (rc != 0)
@@ -187,10 +216,11 @@ static int cmd_check(int argc, char **argv)
     if (argc != 1)
         return usage_error("check: %s", "expected exactly one folder");
     memset(&f, 0, sizeof f);
-    rc = read_and_replay(argv[0], &f);
+    rc = read_and_replay(argv[0], &f, 1, 0);
     if (rc == 0)
-        printf("%s: %zu migration%s replayed, %zu schema object%s\n", argv[0], f.count,
-               f.count == 1 ? "" : "s", f.object_count, f.object_count == 1 ? "" : "s");
+        printf("%s: %zu migration%s replayed, %zu schema object%s, %s\n", argv[0], f.count,
+               f.count == 1 ? "" : "s", f.object_count, f.object_count == 1 ? "" : "s",
+               f.snapshot ? "a snapshot for fresh databases" : "no snapshot");
     tool_folder_free(&f);
     return rc ? 1 : 0;
 }

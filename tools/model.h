@@ -45,6 +45,9 @@ struct tool_folder {
     size_t object_count;
     char *schema_sql;                 /* schema.sql text: creation order */
     size_t schema_len;
+    char *snapshot;                   /* SQL recreating the final state, or NULL */
+    size_t snapshot_len;
+    char *snapshot_note;              /* why there is no snapshot, or NULL */
 };
 
 void tool_folder_free(struct tool_folder *f);

@@ -612,7 +612,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct file files[MAX_FILES];
     struct tool_folder tf;
     size_t n, said_len = 0;
-    int problems, expected;
+    int problems, expected, noted = 0;
     char *said;
     int saved_stderr;
 
@@ -635,13 +635,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              NULL);
     if (problems == 0) {
         check_model(&tf, files, n);
-        problems = check_replay(&tf);
+        problems = check_replay(&tf, 1, 0);
         if (problems == 0)
             check_emitters(&tf);
+        /* A replayed history has a snapshot or a note saying why not. */
+        if (problems == 0 && tf.count > 0 && (tf.snapshot == NULL) == (tf.snapshot_note == NULL))
+            fail("a replayed history has both or neither of a snapshot and a note", NULL);
+        noted = problems == 0 && tf.snapshot_note != NULL;
     }
     tool_folder_free(&tf);
     said = restore_stderr(saved_stderr, &said_len);
-    if (problems == 0 && said_len != 0)
+    /* Success prints nothing, but for the one line that says why there is no snapshot. */
+    if (problems == 0 && noted
+        && (said_len == 0 || !strstr(said, ": note: ") || strchr(said, '\n') != said + said_len - 1))
+        fail("a history without a snapshot did not say why in one note", said);
+    if (problems == 0 && !noted && said_len != 0)
         fail("a successful compile printed something", said);
     if (problems != 0 && !names_a_file(said, files, n))
         fail("a failure whose first diagnostic does not name a file of the folder", said);
