@@ -125,6 +125,23 @@ compile analyze
 ok $(grep -qF "$work/analyze/m: note: the history runs ANALYZE" "$work/analyze/stderr"; echo $?) \
     "ANALYZE: the note names the folder and sqlite_stat1 $(head -c 300 "$work/analyze/stderr")"
 
+# What SQL text cannot carry: the comparison finds it and says so.
+history nul 0001_a.sql "CREATE TABLE a (x);
+INSERT INTO a VALUES (CAST(X'610062' AS TEXT));"
+compile nul
+ok $(grep -qF "$work/nul/m: note: the snapshot does not recreate the rows of table \"a\" exactly: row 1, column 2 differs" \
+     "$work/nul/stderr"; echo $?) "a NUL inside a text value: the proof fails, no snapshot $(head -c 300 "$work/nul/stderr")"
+history rowids 0001_a.sql "CREATE TABLE a (rowid, _rowid_, oid);
+INSERT INTO a VALUES (1, 2, 3);"
+compile rowids
+ok $(grep -qF 'note: the table "a" has columns named rowid, _rowid_ and oid' "$work/rowids/stderr"; echo $?) \
+    "a table whose rowid has no name left: no snapshot $(head -c 300 "$work/rowids/stderr")"
+history vtab 0001_a.sql "CREATE VIRTUAL TABLE docs USING fts5(body);
+INSERT INTO docs VALUES ('hello');"
+compile vtab
+ok $(grep -qF 'note: the history creates the virtual table "docs"' "$work/vtab/stderr"; echo $?) \
+    "a virtual table: no snapshot $(head -c 300 "$work/vtab/stderr")"
+
 history uv 0001_a.sql "CREATE TABLE a (x);
 PRAGMA user_version = 7;
 PRAGMA application_id = 1234;"

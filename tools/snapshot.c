@@ -108,10 +108,26 @@ static int rowid_name(sqlite3 *db, const char *t, char name[8])
 }
 
 /*
-** INSERT the rows of table t, as literals made by SQLite's quote() (exact for
-** every type: a REAL is written with as many digits as it takes to read it
-** back), ROWS_PER_INSERT at a time, in rowid order with their rowids.
-** Generated columns are left to SQLite.
+** Select column c as a literal: SQLite's quote() (a REAL gets as many digits
+** as it takes to read it back), but for the infinities, which it writes as
+** Inf and -Inf, names that SQL does not know.
+*/
+static void put_literal(struct buf *q, const char *c)
+{
+    buf_puts(q, "iif(typeof(");
+    put_ident(q, c);
+    buf_puts(q, ") = 'real' AND abs(");
+    put_ident(q, c);
+    buf_puts(q, ") > 1.7976931348623157e308, iif(");
+    put_ident(q, c);
+    buf_puts(q, " > 0, '9e999', '-9e999'), quote(");
+    put_ident(q, c);
+    buf_puts(q, "))");
+}
+
+/*
+** INSERT the rows of table t as literals, ROWS_PER_INSERT at a time, in
+** rowid order with their rowids. Generated columns are left to SQLite.
 */
 static int dump_rows(struct snap *s, const char *t)
 {
@@ -148,9 +164,7 @@ static int dump_rows(struct snap *s, const char *t)
             buf_puts(&q, ", ");
         }
         put_ident(&head, c ? c : "");
-        buf_puts(&q, "quote(");
-        put_ident(&q, c ? c : "");
-        buf_puts(&q, ")");
+        put_literal(&q, c ? c : "");
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
