@@ -58,17 +58,22 @@ static char *read_file(const char *path, size_t *len)
 {
     FILE *fp = fopen(path, "rb");
     char *buf = NULL;
-    size_t cap = 0, n = 0;
+    size_t cap = 0, n = 0, first = 4096;
+    struct stat st;
 
     if (!fp) {
         diag_error(path, 0, 0, "cannot open: %s", strerror(errno));
         return NULL;
     }
+    /* Sized to the file, so that a thousand small migrations do not each
+    ** take (and touch) a large block; a file that grows meanwhile still fits. */
+    if (fstat(fileno(fp), &st) == 0 && st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX / 4)
+        first = (size_t)st.st_size + 1;
     for (;;) {
         size_t got;
-        if (cap - n < 65536) {
+        if (cap == n) {
             char *grown;
-            cap = cap ? cap * 2 : 65536;
+            cap = cap ? cap * 2 : first;
             grown = realloc(buf, cap + 1);
             if (!grown) {
                 diag_error(path, 0, 0, "out of memory reading the file");
