@@ -46,40 +46,42 @@
 #define INSERT_ROW                                                            \
     "INSERT INTO main.@(version, execution_ms, name, checksum, applied_at) " \
     "VALUES(?1, ?2, ?3, ?4, " NOW ")"
+#define READ_LEDGER "SELECT version, checksum, execution_ms, name, applied_at FROM main.@"
 #define UPDATE_ROW                                                            \
     "UPDATE main.@ SET execution_ms = ?2, applied_at = " NOW " WHERE version = ?1"
 
+/* The fields used most come first: a short offset away in the machine code. */
 struct ctx {
     sqlite3 *db;
     const struct sqlmig_set *set;
     const sqlmig_options *o;
     sqlmig_result *res;
-    const char *table;  /* ledger name as given */
-    char qt[404];       /* the same, quoted: "name" with " doubled */
-    int64_t target;     /* newest version to apply */
-    int wait_ms;        /* how long to wait for a started migration */
-    int own_busy;       /* the connection's busy timeout before the call; -1: not changed */
-    int (*visit)(struct ctx *, const struct sqlmig_status_row *);
-    int (*cb)(void *, const struct sqlmig_status_row *);
-    void *cb_ctx;
-    /* What the last walk found. */
-    int partial, plan;
-    size_t first, pending, left; /* left: pending at the last full walk, minus ours */
-    int64_t newest;
-    const struct sqlmig_migration *wait;
-    /* Apply state: foreign_keys as found (-1: untouched), data_version of
-    ** our last transaction, migrations applied in the open transaction. */
-    int64_t fk, dv, top;
-    int stale, in_tx;
-    const struct sqlmig_migration *started; /* no-transaction migration under way */
     /* The migration being applied, or next to be: sqlfail() names it. */
     const struct sqlmig_migration *cur;
-    int committing; /* a COMMIT of ours was issued and has not succeeded */
-    size_t next, done;
-    const struct sqlmig_migration *last;
+    const struct sqlmig_migration *started; /* no-transaction migration under way */
+    const struct sqlmig_migration *last;    /* the last one applied in the open transaction */
+    /* What the last walk found. */
+    size_t first, pending, left; /* left: pending at the last full walk, minus ours */
+    int64_t newest;
+    size_t next, done; /* next to look at; applied in the open transaction */
+    int in_tx, committing; /* committing: a COMMIT of ours was issued and has not succeeded */
+    int partial, plan;
+    int wait_ms;        /* how long to wait for a started migration */
+    int own_busy;       /* the connection's busy timeout before the call; -1: not changed */
+    int stale;          /* another connection committed since our last transaction */
+    const struct sqlmig_migration *wait;
+    int (*visit)(struct ctx *, const struct sqlmig_status_row *);
+    const char *table;  /* ledger name as given */
+    int64_t target;     /* newest version to apply */
+    /* Apply state: foreign_keys as found (-1: untouched), data_version of
+    ** our last transaction, newest version this call applied. */
+    int64_t fk, dv, top;
+    int (*cb)(void *, const struct sqlmig_status_row *);
+    void *cb_ctx;
     /* sqlmig_verify(): problems found, the first one, whether logged. */
     int problems, logged;
     sqlmig_result *first_problem;
+    char qt[404];       /* the ledger name, quoted: "name" with " doubled */
 };
 
 static int PRINTF(4, 5)
@@ -110,36 +112,45 @@ static void PRINTF(2, 3) append(struct ctx *c, const char *fmt, ...)
     va_end(ap);
 }
 
-/* A SQLite error outside any migration; `what` names the operation. */
-/* What to do about a cause that lies in the environment, not in the SQL. */
+/* What to do about a cause that lies in the environment, not in the SQL:
+** an extended code first, then primary codes. */
+static const struct {
+    int code;
+    const char *text;
+} advices[] = {
+    { SQLITE_READONLY_DIRECTORY, " (SQLite must create a file next to the database, its journal or its WAL "
+                                 "index, and that folder is read-only: make it writable by this process)" },
+    { SQLITE_FULL, " (free disk space, or raise PRAGMA max_page_count, then run again)" },
+    { SQLITE_IOERR, " (the disk or file system failed: check it, then run again)" },
+    { SQLITE_READONLY, " (make the database file and its folder writable by this process, and open it read-write)" },
+    { SQLITE_CANTOPEN, " (check that the database's folder exists and that this process may create files in it)" },
+    { SQLITE_NOTADB, " (it is not a SQLite database, or it is encrypted: check the path)" },
+    { SQLITE_CORRUPT, " (the database file is damaged: restore it from a backup)" },
+};
+
 static const char *advice(int sqlite_code)
 {
-    if (sqlite_code == SQLITE_READONLY_DIRECTORY)
-        return " (SQLite must create a file next to the database, its journal or its WAL index, and that "
-               "folder is read-only: make it writable by this process)";
-    switch (sqlite_code & 0xff) {
-    case SQLITE_FULL:
-        return " (free disk space, or raise PRAGMA max_page_count, then run again)";
-    case SQLITE_IOERR:
-        return " (the disk or file system failed: check it, then run again)";
-    case SQLITE_READONLY:
-        return " (make the database file and its folder writable by this process, and open it read-write)";
-    case SQLITE_CANTOPEN:
-        return " (check that the database's folder exists and that this process may create files in it)";
-    case SQLITE_NOTADB:
-        return " (it is not a SQLite database, or it is encrypted: check the path)";
-    case SQLITE_CORRUPT:
-        return " (the database file is damaged: restore it from a backup)";
-    default:
-        return "";
-    }
+    size_t i;
+
+    for (i = 0; i < sizeof advices / sizeof advices[0]; i++)
+        if (advices[i].code == sqlite_code || advices[i].code == (sqlite_code & 0xff))
+            return advices[i].text;
+    return "";
 }
 
+/* A locked or read-only database is nobody's fault: say so in the code. */
+static int code_of(int sqlite_code, int otherwise)
+{
+    return (sqlite_code & 0xff) == SQLITE_BUSY       ? SQLMIG_BUSY
+         : (sqlite_code & 0xff) == SQLITE_READONLY   ? SQLMIG_READONLY
+                                                     : otherwise;
+}
+
+/* A SQLite error outside any migration's SQL; `what` names the operation. */
 static int sqlfail(struct ctx *c, int rc, const char *what)
 {
-    int code = (rc & 0xff) == SQLITE_BUSY       ? SQLMIG_BUSY
-             : (rc & 0xff) == SQLITE_READONLY   ? SQLMIG_READONLY
-                                                : SQLMIG_SQLITE;
+    int code = code_of(rc, SQLMIG_SQLITE);
+
     /* While applying, name the migration: its BEGIN, ledger row or COMMIT failed. */
     fail(c, code, c->cur, "%s%s%s: %s", c->cur ? c->cur->file : "", c->cur ? ": " : "", what,
          sqlite3_errmsg(c->db));
@@ -278,25 +289,33 @@ static int missing(struct ctx *c, int rc, const char *what, int final)
     return SQLMIG_SQLITE;
 }
 
-/*
-** Run one statement of ours, with the quoted ledger name in place of '@',
-** binding ?1 version, ?2 execution_ms, ?3 name and ?4 checksum of m where
-** present.
-*/
-static int exec(struct ctx *c, const char *what, const char *tmpl, int64_t v,
-                int64_t ms, const struct sqlmig_migration *m)
+/* Prepare tmpl with the quoted ledger name in place of its '@', if any. */
+static int prepare(struct ctx *c, const char *tmpl, sqlite3_stmt **st)
 {
     const char *at = strchr(tmpl, '@');
     char sql[768];
-    sqlite3_stmt *st = NULL;
-    int rc, n;
 
-    if (at)
+    if (at) {
         snprintf(sql, sizeof sql, "%.*s%s%s", (int)(at - tmpl), tmpl, c->qt, at + 1);
-    else
-        snprintf(sql, sizeof sql, "%s", tmpl);
-    rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
+        tmpl = sql;
+    }
+    return sqlite3_prepare_v2(c->db, tmpl, -1, st, NULL);
+}
+
+/*
+** Run one statement of ours to its end, binding ?1 v, ?2 ms, ?3 m's name and
+** ?4 m's checksum where present. A query (out given) stores the first column
+** of its first row in *out (unchanged if no row) and reports any failure as
+** it is; a statement that does not prepare asks missing() whether the
+** ledger is gone.
+*/
+static int exec(struct ctx *c, const char *what, const char *tmpl, int64_t v,
+                int64_t ms, const struct sqlmig_migration *m, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(c, tmpl, &st), i, n;
+
+    if (rc != SQLITE_OK && !out) {
         /* Only sqlmig_resolve() can find no ledger, unless a migration
         ** dropped or renamed it. */
         if ((rc = missing(c, rc, what, 1)) != 0)
@@ -306,17 +325,18 @@ static int exec(struct ctx *c, const char *what, const char *tmpl, int64_t v,
                         "which migrations must leave alone", c->cur->file, c->qt);
         return fail(c, SQLMIG_TARGET, NULL, "there is no ledger table %s", c->qt);
     }
-    n = sqlite3_bind_parameter_count(st);
-    if (n >= 1)
-        rc = sqlite3_bind_int64(st, 1, v);
-    if (n >= 2 && rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 2, ms);
-    if (n >= 3 && rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 3, m->name, -1, SQLITE_STATIC);
-    if (n >= 4 && rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 4, m->checksum, -1, SQLITE_STATIC);
-    while (rc == SQLITE_OK || rc == SQLITE_ROW)
+    n = rc == SQLITE_OK ? sqlite3_bind_parameter_count(st) : 0;
+    for (i = 1; i <= n && rc == SQLITE_OK; i++) /* ?3 and ?4 only in statements that have m */
+        rc = i <= 2 ? sqlite3_bind_int64(st, i, i == 1 ? v : ms)
+           : m      ? sqlite3_bind_text(st, i, i == 3 ? m->name : m->checksum, -1, SQLITE_STATIC)
+                    : SQLITE_MISUSE;
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
         rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && out) {
+            *out = sqlite3_column_int64(st, 0);
+            out = NULL; /* the first row only */
+        }
+    }
     rc = rc == SQLITE_DONE ? 0 : sqlfail(c, rc, what);
     sqlite3_finalize(st);
     return rc;
@@ -324,23 +344,14 @@ static int exec(struct ctx *c, const char *what, const char *tmpl, int64_t v,
 
 static int simple(struct ctx *c, const char *sql)
 {
-    return exec(c, sql, sql, 0, 0, NULL);
+    return exec(c, sql, sql, 0, 0, NULL, NULL);
 }
 
-
-/* The first column of the first row of sql; *out is unchanged if no row. */
-static int query_int(struct ctx *c, const char *sql, int64_t *out)
+/* The first column of the first row of sql (with ?1 bound to v, if any);
+** *out is unchanged if there is no row. */
+static int query_int(struct ctx *c, const char *sql, int64_t v, int64_t *out)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlfail(c, rc, sql);
-    sqlite3_finalize(st);
-    return rc;
+    return exec(c, sql, sql, v, 0, NULL, out);
 }
 
 /* ---- the ledger walk --------------------------------------------------- */
@@ -391,24 +402,22 @@ static int step_row(struct ctx *c, sqlite3_stmt *st, int64_t *v, int *row)
 */
 static int walk(struct ctx *c, size_t from)
 {
-    const struct sqlmig_migration *m = NULL, *end = NULL;
+    const struct sqlmig_migration *m = c->set->migrations, *end = m;
     struct sqlmig_status_row r;
     sqlite3_stmt *st = NULL;
-    char sql[600];
     int64_t v = 0; /* below every valid version: see step_row() */
-    int rc, i, row = 0;
+    int rc, i, row = 0, in_ledger;
 
     if (c->set->count) { /* no arithmetic on a NULL array */
-        m = c->set->migrations + from;
-        end = c->set->migrations + c->set->count;
+        m += from;
+        end += c->set->count;
     }
     if (c->partial && m == end)
         return 0;
-    snprintf(sql, sizeof sql, "SELECT version, checksum, execution_ms, name, applied_at "
-             "FROM main.%s%s ORDER BY version", c->qt, c->partial ? " WHERE version >= ?1" : "");
     /* Without a lock, the ledger may appear between two statements: if it is
     ** there after a failed prepare, prepare once more before judging it. */
-    for (i = 0; (rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL)) != SQLITE_OK; i++)
+    for (i = 0; (rc = prepare(c, c->partial ? READ_LEDGER " WHERE version >= ?1 ORDER BY version"
+                                            : READ_LEDGER " ORDER BY version", &st)) != SQLITE_OK; i++)
         if ((rc = missing(c, rc, "read the ledger", i)) != FOUND)
             break;
     if (rc == 0 && st) { /* else no ledger: everything is pending */
@@ -420,30 +429,26 @@ static int walk(struct ctx *c, size_t from)
     while (rc == 0 && (row || m < end)) {
         memset(&r, 0, sizeof r);
         r.execution_ms = -1;
-        if (!row || (m < end && m->version < v)) {
-            r.state = SQLMIG_PENDING;
+        in_ledger = row && (m == end || m->version >= v); /* else m is pending */
+        if (in_ledger) {
+            r.version = v;
+            r.checksum = col(st, 1);
+            r.execution_ms = sqlite3_column_int64(st, 2);
+            r.name = col(st, 3);
+            r.applied_at = col(st, 4);
+            r.state = SQLMIG_NOT_IN_SET;
+            if (v > c->newest && r.execution_ms != -1)
+                c->newest = v;
+        }
+        if (m < end && (!in_ledger || m->version == v)) {
             r.version = m->version;
             r.name = m->name;
-            r.migration = m++;
-            rc = c->visit(c, &r);
-            continue;
-        }
-        r.version = v;
-        r.checksum = col(st, 1);
-        r.execution_ms = sqlite3_column_int64(st, 2);
-        r.name = col(st, 3);
-        r.applied_at = col(st, 4);
-        r.state = SQLMIG_NOT_IN_SET;
-        if (m < end && m->version == v) {
             r.migration = m;
-            r.name = m->name;
-            r.state = r.execution_ms == -1 ? SQLMIG_STARTED
+            r.state = !in_ledger ? SQLMIG_PENDING : r.execution_ms == -1 ? SQLMIG_STARTED
                     : strcmp(r.checksum, m->checksum) ? SQLMIG_CHANGED : SQLMIG_APPLIED;
             m++;
         }
-        if (v > c->newest && r.execution_ms != -1)
-            c->newest = v;
-        if ((rc = c->visit(c, &r)) == 0)
+        if ((rc = c->visit(c, &r)) == 0 && in_ledger)
             rc = step_row(c, st, &v, &row);
     }
     sqlite3_finalize(st);
@@ -525,7 +530,7 @@ static int own(struct ctx *c)
 
     if (c->own_busy >= 0 || c->o->busy_timeout_ms < 0)
         return 0;
-    if ((rc = query_int(c, "PRAGMA busy_timeout", &t)) != 0)
+    if ((rc = query_int(c, "PRAGMA busy_timeout", 0, &t)) != 0)
         return rc;
     if ((rc = sqlite3_busy_timeout(c->db, c->wait_ms)) != SQLITE_OK)
         return sqlfail(c, rc, "sqlite3_busy_timeout");
@@ -545,7 +550,7 @@ static int lock(struct ctx *c)
 
     if (rc == 0 && (rc = simple(c, "BEGIN IMMEDIATE")) == 0) {
         c->in_tx = 1;
-        rc = query_int(c, "PRAGMA data_version", &dv);
+        rc = query_int(c, "PRAGMA data_version", 0, &dv);
     }
     if (rc)
         return rc;
@@ -553,7 +558,7 @@ static int lock(struct ctx *c)
     c->dv = dv;
     /* A ledger found here may have any shape: before writing, make sure it
     ** is a table whose columns give back what sqlmig writes. */
-    if (c->stale && (rc = exec(c, "create the ledger", CREATE_LEDGER, 0, 0, NULL)) == 0)
+    if (c->stale && (rc = exec(c, "create the ledger", CREATE_LEDGER, 0, 0, NULL, NULL)) == 0)
         rc = ledger(c, CHECK);
     return rc;
 }
@@ -639,20 +644,18 @@ static const char *skip(const char *p, const char *end)
     return p;
 }
 
-/* Does the statement at p begin with BEGIN, COMMIT, END or ROLLBACK? */
+/* Does the statement at p begin with the word BEGIN, COMMIT, END or
+** ROLLBACK? A word ends at a character that cannot be part of an identifier
+** (the NUL after up_sql included). */
 static int ends_tx(const char *p, const char *end)
 {
     static const char *const words[] = { "BEGIN", "COMMIT", "END", "ROLLBACK" };
     size_t i, n;
-    unsigned char ch;
 
     for (i = 0; i < sizeof words / sizeof words[0]; i++) {
-        for (n = 0; words[i][n] && p + n < end && (p[n] & 0xDF) == words[i][n]; n++) {}
-        if (words[i][n])
-            continue;
-        ch = p + n < end ? (unsigned char)p[n] : ' ';
-        if (!(ch >= 0x80 || ch == '_' || ch == '$' || (ch >= '0' && ch <= '9')
-              || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')))
+        n = strlen(words[i]);
+        if ((size_t)(end - p) >= n && sqlite3_strnicmp(p, words[i], (int)n) == 0 && (unsigned char)p[n] < 0x80
+            && !(p[n] && strchr("_$0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", p[n])))
             return 1;
     }
     return 0;
@@ -671,10 +674,7 @@ static int located(struct ctx *c, const struct sqlmig_migration *m, const char *
         else
             column++;
     }
-    /* A locked or read-only database is not the migration's fault: say so in the code. */
-    code = (sqlite_code & 0xff) == SQLITE_BUSY       ? SQLMIG_BUSY
-         : (sqlite_code & 0xff) == SQLITE_READONLY   ? SQLMIG_READONLY
-                                                     : SQLMIG_MIGRATION;
+    code = code_of(sqlite_code, SQLMIG_MIGRATION);
     fail(c, code, m, "%s:%d:%d: %s%s", m->file, line, column, msg, advice(sqlite_code));
     c->res->line = line;
     c->res->column = column;
@@ -692,7 +692,7 @@ static int located(struct ctx *c, const struct sqlmig_migration *m, const char *
 */
 static int run(struct ctx *c, const struct sqlmig_migration *m, int in_tx)
 {
-    const char *p = m->up_sql, *end = p + m->up_len, *tail, *at;
+    const char *p = m->up_sql, *end = p + m->up_len, *tail, *at, *refused;
     sqlite3_stmt *st;
     int64_t t;
     int rc, off;
@@ -708,17 +708,15 @@ static int run(struct ctx *c, const struct sqlmig_migration *m, int in_tx)
             p = tail;
             continue;
         }
-        if (rc == SQLITE_OK && in_tx && ends_tx(at, end)) {
-            sqlite3_finalize(st);
-            return located(c, m, at, 0, "transaction control is not allowed in a migration that runs "
-                           "in a transaction (mark it -- sqlmig:no-transaction)");
-        }
+        refused = rc == SQLITE_OK && in_tx && ends_tx(at, end)
+                ? "transaction control is not allowed in a migration that runs in a transaction (mark it -- "
+                  "sqlmig:no-transaction)" : NULL;
         /* Outside a transaction, a statement that reads before it writes
         ** (PRAGMA journal_mode=WAL) gets SQLITE_BUSY at once, without the
         ** busy handler, if another connection holds the write lock for a
         ** moment, as processes waiting for this migration do. It changed
         ** nothing: run it again, for up to the busy timeout. */
-        for (t = now_ms(); rc == SQLITE_OK;) {
+        for (t = now_ms(); rc == SQLITE_OK && !refused;) {
             while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
             if (rc == SQLITE_DONE)
                 rc = SQLITE_OK;
@@ -733,12 +731,12 @@ static int run(struct ctx *c, const struct sqlmig_migration *m, int in_tx)
             if (off >= 0 && off < end - p)
                 at = p + off;
             rc = located(c, m, at, sqlite3_extended_errcode(c->db), sqlite3_errmsg(c->db));
-            sqlite3_finalize(st);
-            return rc;
+        } else if (refused || (in_tx && sqlite3_get_autocommit(c->db))) {
+            rc = located(c, m, at, 0, refused ? refused : "this statement ended the migration's transaction");
         }
         sqlite3_finalize(st);
-        if (in_tx && sqlite3_get_autocommit(c->db))
-            return located(c, m, at, 0, "this statement ended the migration's transaction");
+        if (rc)
+            return rc;
         p = tail;
     }
     return 0;
@@ -803,7 +801,7 @@ static int inside(struct ctx *c, const struct sqlmig_migration *m)
     int64_t t = now_ms(), ms;
     int rc = run(c, m, 1);
 
-    if (rc || (rc = exec(c, "write the ledger", INSERT_ROW, m->version, ms = since(t), m)) != 0)
+    if (rc || (rc = exec(c, "write the ledger", INSERT_ROW, m->version, ms = since(t), m, NULL)) != 0)
         return rc;
     applied(c, m, ms);
     return c->o->flags & SQLMIG_BATCH ? 0 : commit(c);
@@ -817,7 +815,7 @@ static int inside(struct ctx *c, const struct sqlmig_migration *m)
 static int outside(struct ctx *c, const struct sqlmig_migration *m)
 {
     int64_t t, ms;
-    int rc = exec(c, "write the ledger", INSERT_ROW, m->version, -1, m);
+    int rc = exec(c, "write the ledger", INSERT_ROW, m->version, -1, m, NULL);
 
     if (rc || (rc = commit(c)) != 0)
         return rc;
@@ -833,7 +831,7 @@ static int outside(struct ctx *c, const struct sqlmig_migration *m)
     if (!sqlite3_get_autocommit(c->db))
         return fail(c, SQLMIG_MIGRATION, m, "%s: the migration left a transaction open", m->file);
     ms = since(t);
-    if ((rc = lock(c)) != 0 || (rc = exec(c, "write the ledger", UPDATE_ROW, m->version, ms, m)) != 0)
+    if ((rc = lock(c)) != 0 || (rc = exec(c, "write the ledger", UPDATE_ROW, m->version, ms, m, NULL)) != 0)
         return rc;
     /* Someone resolved the row while it ran: never complete a row we did not start. */
     if (sqlite3_changes(c->db) != 1) {
@@ -890,7 +888,7 @@ static int apply(struct ctx *c)
         return fail(c, SQLMIG_READONLY, NULL, "the database is read-only and %zu migration(s) are "
                     "pending: open it read-write (SQLITE_OPEN_READWRITE), as a user that may write the file and its "
                     "folder, to apply them", c->pending);
-    if ((rc = query_int(c, "PRAGMA foreign_keys", &c->fk)) != 0)
+    if ((rc = query_int(c, "PRAGMA foreign_keys", 0, &c->fk)) != 0)
         return rc;
     c->cur = c->set->migrations + c->first;
     for (;;) {
@@ -921,8 +919,6 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
 {
     static const sqlmig_options defaults;
     const struct sqlmig_migration *m;
-    const char *t;
-    char *q;
     size_t i, n;
     int ms;
 
@@ -942,15 +938,7 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
     if (n == 0 || n > 200 || sqlite3_strnicmp(c->table, "sqlite_", 7) == 0)
         return fail(c, SQLMIG_MISUSE, NULL, "the ledger table name must have 1 to 200 bytes and not "
                     "start with sqlite_ (reserved by SQLite)");
-    q = c->qt;
-    *q++ = '"';
-    for (t = c->table; *t; t++) {
-        if (*t == '"')
-            *q++ = '"';
-        *q++ = *t;
-    }
-    *q++ = '"';
-    *q = '\0';
+    sqlite3_snprintf(sizeof c->qt, c->qt, "\"%w\"", c->table); /* %w doubles each " */
     for (i = 0; i < set->count; i++) {
         m = set->migrations + i;
         if (!m->name || !m->file || !m->up_sql || !m->checksum || m->up_len >= INT_MAX
@@ -972,11 +960,13 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
 static int finish(struct ctx *c, int rc)
 {
     sqlmig_result scratch, *keep = c->res;
-    char sql[512];
-    int64_t v = 0, n = 0;
+    const struct sqlmig_migration *cur = c->cur;
+    int64_t v = 0, row = 0, wal = 0;
     /* open: a transaction of ours was open when it failed (SQLite may have
-    ** ended it already); rolled: it is still open, and rolled back here. */
+    ** ended it already); rolled: it is still open, and rolled back here;
+    ** solo: it was a no-transaction migration's own, with no batch before it. */
     int r = 0, open = c->in_tx, rolled = open && !sqlite3_get_autocommit(c->db);
+    int solo = !c->done && cur && (cur->flags & SQLMIG_NO_TRANSACTION);
     int known = 0, committed = 0, uncertain = 0, r2;
 
     if (rc)
@@ -987,11 +977,11 @@ static int finish(struct ctx *c, int rc)
         r = simple(c, c->fk ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
     /* After a failure in our transaction the ledger says where the database
     ** is: an I/O error in COMMIT may come after its commit point. A ledger
-    ** that is not sqlmig's says nothing about versions. */
-    if (rc && r == 0 && rc != SQLMIG_MISUSE && rc != SQLMIG_LEDGER && (keep->to_version == 0 || open)
-        && (rc != SQLMIG_BUSY || open)) { /* still locked: reading would only wait again */
-        snprintf(sql, sizeof sql, "SELECT max(version) FROM main.%s WHERE execution_ms >= 0", c->qt);
-        r2 = query_int(c, sql, &v);
+    ** that is not sqlmig's says nothing about versions, and one still locked
+    ** would only make us wait again. */
+    if (rc && r == 0 && rc != SQLMIG_MISUSE && rc != SQLMIG_LEDGER
+        && (open || (keep->to_version == 0 && rc != SQLMIG_BUSY))) {
+        r2 = query_int(c, "SELECT max(version) FROM main.@ WHERE execution_ms >= 0", 0, &v);
         known = r2 == 0 || (r2 == SQLMIG_SQLITE && ledger(c, PEEK) == 0); /* no ledger: version 0 */
         if (known && v > 0) {
             keep->to_version = v;
@@ -999,21 +989,17 @@ static int finish(struct ctx *c, int rc)
                 keep->from_version = v;
         }
         /* Committed when the last row of our transaction is there (not
-        ** max(version): out of order, a newer version may be older news). */
-        if (known && open && c->done) {
-            snprintf(sql, sizeof sql, "SELECT count(*) FROM main.%s WHERE version = %lld AND execution_ms >= 0",
-                     c->qt, (long long)c->last->version);
-            committed = query_int(c, sql, &n) == 0 && n == 1;
+        ** max(version): out of order, a newer version may be older news);
+        ** likewise a no-transaction migration's started row. */
+        if (known && open && (c->done || (c->committing && solo))
+            && query_int(c, "SELECT CASE WHEN execution_ms >= 0 THEN 1 WHEN execution_ms = -1 THEN -1 END "
+                         "FROM main.@ WHERE version = ?1", (solo ? cur : c->last)->version, &row) == 0) {
+            committed = c->done && row == 1;
+            if (solo && row == -1)
+                c->started = cur;
         }
         if (committed)
             keep->applied += c->done;
-        /* Likewise a no-transaction migration's started row may be committed. */
-        if (known && open && c->committing && !c->done && c->cur && (c->cur->flags & SQLMIG_NO_TRANSACTION)) {
-            snprintf(sql, sizeof sql, "SELECT count(*) FROM main.%s WHERE version = %lld AND execution_ms = -1",
-                     c->qt, (long long)c->cur->version);
-            if (query_int(c, sql, &n) == 0 && n == 1)
-                c->started = c->cur;
-        }
     }
     /*
     ** SQLite ended a failed COMMIT of ours by itself: unless the ledger could
@@ -1021,44 +1007,40 @@ static int finish(struct ctx *c, int rc)
     ** (a WAL whose sync failed can hold the whole transaction, which SQLite
     ** recovers once every connection has closed it).
     */
-    if (rc && open && c->committing && !rolled && !committed
-        && (c->done || (!c->started && c->cur && (c->cur->flags & SQLMIG_NO_TRANSACTION))))
+    if (rc && open && c->committing && !rolled && !committed && (c->done || (!c->started && solo)))
         uncertain = !known || query_int(c, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'",
-                                        &n) != 0 || n > 0;
+                                        0, &wal) != 0 || wal > 0;
     /* After the statements above, which may wait for a lock: the
     ** connection's own busy timeout again, if own() set ours. */
     if (c->own_busy >= 0 && sqlite3_busy_timeout(c->db, c->own_busy) != SQLITE_OK && r == 0)
         r = sqlfail(c, SQLITE_MISUSE, "sqlite3_busy_timeout");
     c->res = keep;
     /* Say what the failure left behind, so that the operator knows where the database is. */
-    if (rc && committed) /* before started: the row that completes one may be what got committed */
+    if (rc == 0)
+        rc = r;
+    else if (committed) /* before started: the row that completes one may be what got committed */
         append(c, " (yet the COMMIT had reached the database: it is applied, and the database is at "
                "version %lld)", (long long)v);
-    else if (rc && c->started && uncertain) /* the COMMIT that completes its row */
-        append(c, ". Version %lld ran outside a transaction, but the COMMIT that records it as complete "
-               "failed: if that COMMIT reached the disk it is applied, otherwise it stays marked started; the "
-               "next run tells which, and sqlmig_resolve() settles a started one", (long long)c->started->version);
-    else if (rc && c->started)
-        append(c, ". Version %lld runs without a transaction: what it did before failing stays, "
+    else if (c->started) /* uncertain: the COMMIT that completes its row failed */
+        append(c, uncertain ? ". Version %lld ran outside a transaction, but the COMMIT that records it as "
+               "complete failed: if that COMMIT reached the disk it is applied, otherwise it stays marked "
+               "started; the next run tells which, and sqlmig_resolve() settles a started one"
+               : ". Version %lld runs without a transaction: what it did before failing stays, "
                "and it stays marked started; inspect the database, then call sqlmig_resolve()",
                (long long)c->started->version);
     else if (rc == SQLMIG_LEDGER) /* a refused ledger: nothing ran, nothing to add */
         ;
-    else if (rc && uncertain && !c->done && c->cur && (c->cur->flags & SQLMIG_NO_TRANSACTION))
-        append(c, " (the COMMIT of its started row failed: the database is at version %lld, and if that "
-               "COMMIT reached the disk, version %lld is marked started; the next run tells which)",
-               (long long)keep->to_version, (long long)c->cur->version);
-    else if (rc && uncertain)
-        append(c, " (the COMMIT failed: the database is at version %lld, or at %lld if the COMMIT reached "
-               "the disk; the next run tells which)", (long long)keep->to_version, (long long)c->last->version);
-    else if (rc && open) /* rolled back here, or by SQLite after an I/O error */
-        append(c, c->o->flags & SQLMIG_BATCH
+    else if (uncertain)
+        append(c, solo ? " (the COMMIT of its started row failed: the database is at version %lld, and if "
+               "that COMMIT reached the disk, version %lld is marked started; the next run tells which)"
+               : " (the COMMIT failed: the database is at version %lld, or at %lld if the COMMIT reached "
+               "the disk; the next run tells which)", (long long)keep->to_version,
+               (long long)(solo ? cur : c->last)->version);
+    else if (open || cur) /* rolled back here or by SQLite after an I/O error, or not begun */
+        append(c, !open ? " (not started: the database stays at version %lld)"
+               : c->o->flags & SQLMIG_BATCH
                ? " (rolled back with the rest of its batch: the database stays at version %lld)"
                : " (rolled back: the database stays at version %lld)", (long long)keep->to_version);
-    else if (rc && c->cur) /* failed before its transaction began */
-        append(c, " (not started: the database stays at version %lld)", (long long)keep->to_version);
-    if (rc == 0)
-        rc = r;
     c->res->code = rc;
     if (rc && !c->logged)
         say(c, SQLMIG_LOG_ERROR, "%s", c->res->message);
@@ -1172,7 +1154,7 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
 {
     struct ctx c;
     sqlmig_result local, first;
-    size_t i, n;
+    size_t i;
     int rc = init(&c, db, set, options, res ? res : &local);
     const struct sqlmig_object *o = set ? set->objects : NULL;
 
@@ -1193,9 +1175,8 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
                      "compared with the embedded one only once all are applied", c.pending);
         if (rc == 0 && c.problems) {
             *c.res = first;
-            n = strlen(first.message);
             if (c.problems > 1)
-                snprintf(c.res->message + n, sizeof c.res->message - n, " (%d problems in all)", c.problems);
+                append(&c, " (%d problems in all)", c.problems);
             rc = first.code;
             c.logged = 1; /* note() did, one line per problem */
         }
@@ -1217,7 +1198,7 @@ int sqlmig_resolve(sqlite3 *db, const sqlmig_options *options, int64_t version, 
     if (rc == 0 && (rc = own(&c)) == 0)
         rc = exec(&c, "resolve", how == SQLMIG_RESOLVE_APPLIED
                   ? "UPDATE main.@ SET execution_ms = 0 WHERE version = ?1 AND execution_ms = -1"
-                  : "DELETE FROM main.@ WHERE version = ?1 AND execution_ms = -1", version, 0, NULL);
+                  : "DELETE FROM main.@ WHERE version = ?1 AND execution_ms = -1", version, 0, NULL, NULL);
     if (rc == 0 && sqlite3_changes(db) != 1)
         rc = fail(&c, SQLMIG_TARGET, NULL, "version %lld has no started row in the ledger %s",
                   (long long)version, c.qt);
