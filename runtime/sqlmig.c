@@ -69,6 +69,7 @@ struct ctx {
     int wait_ms;        /* how long to wait for a started migration */
     int own_busy;       /* the connection's busy timeout before the call; -1: not changed */
     int stale;          /* another connection committed since our last transaction */
+    int snap;           /* a fresh database may be created from the snapshot */
     const struct sqlmig_migration *wait;
     int (*visit)(struct ctx *, const struct sqlmig_status_row *);
     const char *table;  /* ledger name as given */
@@ -76,6 +77,8 @@ struct ctx {
     /* Apply state: foreign_keys as found (-1: untouched), data_version of
     ** our last transaction, newest version this call applied. */
     int64_t fk, dv, top;
+    int64_t fresh;      /* the main database had nothing in it under our lock */
+    struct sqlmig_migration whole; /* the snapshot, as a migration that run() can run */
     int (*cb)(void *, const struct sqlmig_status_row *);
     void *cb_ctx;
     /* sqlmig_verify(): problems found, the first one, whether logged. */
@@ -556,6 +559,9 @@ static int lock(struct ctx *c)
         return rc;
     c->stale |= dv != c->dv;
     c->dv = dv;
+    /* Nothing in the database yet (not even a ledger): the snapshot may do. */
+    if (c->stale && c->snap && (rc = query_int(c, "SELECT count(*) = 0 FROM main.sqlite_schema", 0, &c->fresh)))
+        return rc;
     /* A ledger found here may have any shape: before writing, make sure it
     ** is a table whose columns give back what sqlmig writes. */
     if (c->stale && (rc = exec(c, "create the ledger", CREATE_LEDGER, 0, 0, NULL, NULL)) == 0)
@@ -808,6 +814,49 @@ static int inside(struct ctx *c, const struct sqlmig_migration *m)
 }
 
 /*
+** A fresh database: run the snapshot (the state the whole history reaches,
+** proven equal to it when the set was compiled), then write every ledger
+** row with one prepared insert, in the transaction lock() opened.
+*/
+static int snapshot(struct ctx *c)
+{
+    const struct sqlmig_set *s = c->set;
+    const struct sqlmig_migration *m;
+    sqlite3_stmt *st = NULL;
+    int64_t t = now_ms();
+    int rc;
+
+    c->whole.name = c->whole.file = "snapshot";
+    c->whole.up_sql = s->snapshot_sql;
+    c->whole.up_len = s->snapshot_len;
+    c->whole.up_line = 1;
+    c->cur = &c->whole;
+    if ((rc = run(c, &c->whole, 1)) != 0)
+        return rc;
+    rc = prepare(c, INSERT_ROW, &st);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, 0);
+    for (m = s->migrations; rc == SQLITE_OK && m < s->migrations + s->count; m++)
+        if ((rc = sqlite3_bind_int64(st, 1, m->version)) == SQLITE_OK
+            && (rc = sqlite3_bind_text(st, 3, m->name, -1, SQLITE_STATIC)) == SQLITE_OK
+            && (rc = sqlite3_bind_text(st, 4, m->checksum, -1, SQLITE_STATIC)) == SQLITE_OK
+            && (rc = sqlite3_step(st)) == SQLITE_DONE)
+            rc = sqlite3_reset(st);
+    if (rc != SQLITE_OK)
+        rc = sqlfail(c, rc, "write the ledger");
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    c->done = c->next = s->count;
+    c->left = 0;
+    c->last = m - 1;
+    c->top = c->last->version;
+    say(c, SQLMIG_LOG_INFO, "created version %lld from the snapshot: %zu migrations in one transaction, "
+        "in %lld ms", (long long)c->top, s->count, (long long)since(t));
+    return commit(c);
+}
+
+/*
 ** A no-transaction migration: commit its ledger row as started (-1), run it
 ** in autocommit mode, then complete the row. If it fails or the process
 ** dies, the row stays started and the next run reports SQLMIG_INTERRUPTED.
@@ -890,6 +939,9 @@ static int apply(struct ctx *c)
                     "folder, to apply them", c->pending);
     if ((rc = query_int(c, "PRAGMA foreign_keys", 0, &c->fk)) != 0)
         return rc;
+    /* The snapshot holds the state after the last migration, no other. */
+    c->snap = c->set->snapshot_sql && !(c->o->flags & SQLMIG_REPLAY)
+              && c->target >= c->set->migrations[c->set->count - 1].version;
     c->cur = c->set->migrations + c->first;
     for (;;) {
         /* Others can only apply what we see pending: none left, no more locks. */
@@ -903,7 +955,9 @@ static int apply(struct ctx *c)
             return commit(c);
         m = c->set->migrations + c->first;
         c->cur = m;
-        if (!(m->flags & SQLMIG_NO_TRANSACTION))
+        if (c->fresh && c->pending == c->set->count)
+            rc = snapshot(c);
+        else if (!(m->flags & SQLMIG_NO_TRANSACTION))
             rc = inside(c, m);
         else /* it ends a batch; it gets transactions of its own */
             rc = c->done ? commit(c) : outside(c, m);
@@ -1085,6 +1139,17 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
         c.cb = callback;
         c.cb_ctx = ctx;
         rc = walk(&c, 0);
+    }
+    /* On a database with nothing in it, say how sqlmig_migrate() would create it. */
+    if (rc == 0 && set->count && (rc = query_int(&c, "SELECT count(*) = 0 FROM main.sqlite_schema", 0, &c.fresh)) == 0
+        && c.fresh) {
+        if (set->snapshot_sql)
+            snprintf(c.res->message, sizeof c.res->message, "a fresh database: sqlmig_migrate() creates version "
+                     "%lld from the snapshot, in one transaction", (long long)set->migrations[set->count - 1].version);
+        else
+            snprintf(c.res->message, sizeof c.res->message, "a fresh database: sqlmig_migrate() applies the %zu "
+                     "migrations one by one, as the set has no snapshot: %s", set->count,
+                     set->snapshot_note ? set->snapshot_note : "it was compiled without one");
     }
     c.res->from_version = c.res->to_version = c.newest;
     return finish(&c, rc);

@@ -284,6 +284,15 @@ typedef struct sqlmig_result {
 ** (up to the busy timeout) for it to complete; after that, or after a
 ** crash, the migration is SQLMIG_INTERRUPTED.
 **
+** A fresh database, one with nothing in it (no table, not even a ledger),
+** is created from set->snapshot_sql when the set has one, the target is its
+** last version and SQLMIG_REPLAY is not set: the snapshot and every ledger
+** row (execution_ms 0) in one BEGIN IMMEDIATE … COMMIT, checked like a batch
+** (foreign_key_check before COMMIT), logged as one INFO line "created
+** version N from the snapshot …". If the snapshot fails (a SQLite that lacks
+** something the build's had), the message names "snapshot:LINE:COL", the
+** transaction is rolled back and SQLMIG_REPLAY runs the migrations instead.
+**
 ** When the database is already up to date the call runs one query, with
 ** the connection's own busy handler (see busy_timeout_ms), and allocates no
 ** memory of its own. It must be called outside a transaction
@@ -340,6 +349,11 @@ struct sqlmig_status_row {
 ** write, stops it with SQLMIG_LEDGER (rows before it have been passed). It
 ** does not judge the table's column types: an empty ledger of the wrong
 ** shape lists everything pending, and sqlmig_verify() refuses it.
+** On success, when the database has nothing in it yet, `res->message` says
+** how sqlmig_migrate() will create it: "a fresh database: sqlmig_migrate()
+** creates version N from the snapshot, in one transaction", or that it
+** applies the migrations one by one, followed by set->snapshot_note; it is
+** empty for any other database.
 */
 int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
                   const sqlmig_options *options,

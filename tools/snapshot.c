@@ -281,13 +281,15 @@ static int dump_rest(struct snap *s, const struct purity *p)
     int rc, i, rows = 0;
 
     if (s->sequence) {
-        if (sqlite3_prepare_v2(s->db, "SELECT quote(name), quote(seq) FROM main.sqlite_sequence "
+        if (sqlite3_prepare_v2(s->db, "SELECT rowid, quote(name), quote(seq) FROM main.sqlite_sequence "
                                "ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
             return failed(s->db, "sqlite_sequence");
         buf_puts(s->out, "DELETE FROM main.sqlite_sequence;\n");
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            buf_printf(s->out, "%s(%s, %s)", rows++ ? ",\n" : "INSERT INTO main.sqlite_sequence(name, seq) VALUES\n",
-                       (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+            buf_printf(s->out, "%s(%lld, %s, %s)",
+                       rows++ ? ",\n" : "INSERT INTO main.sqlite_sequence(rowid, name, seq) VALUES\n",
+                       (long long)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                       (const char *)sqlite3_column_text(st, 2));
         if (rows)
             buf_puts(s->out, ";\n");
         sqlite3_finalize(st);
@@ -403,7 +405,7 @@ static int same_tables(struct snap *s, sqlite3 *copy)
         put_ident(&what, t);
         buf_putc(&what, '\0');
         if (strcmp(t, "sqlite_sequence") == 0) {
-            buf_puts(&q, "SELECT name, seq FROM main.sqlite_sequence ORDER BY rowid");
+            buf_puts(&q, "SELECT rowid, name, seq FROM main.sqlite_sequence ORDER BY rowid");
         } else if ((rc = rowid_name(s->db, t, rowid)) != 0) {
             break; /* dump_rows() said so already */
         } else {

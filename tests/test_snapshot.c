@@ -1,0 +1,245 @@
+/*
+** test_snapshot.c — a fresh database created from the snapshot is the
+** database that replaying every migration creates.
+**
+** For each history (the fixture of tricky final states, the demo, a
+** generated history of 300 migrations, and the benchmark's histories of 100
+** and 1000), and for a rollback journal, WAL, and a database whose host set
+** page_size and auto_vacuum before migrating: create one database with the
+** default path and one with SQLMIG_REPLAY, and compare them with dbsame.h
+** (sqlite_schema in order, every row of every table with its rowid, the
+** ledger's versions and checksums, user_version, application_id,
+** auto_vacuum, journal_mode, page_size, encoding, integrity_check). Then the
+** cases where the snapshot must not be used, what the status API says, and
+** a snapshot that fails.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dbq.h"
+#include "dbsame.h"
+#include "sqlmig.h"
+#include "tap.h"
+
+#include "bench_100.h"
+#include "bench_1000.h"
+#include "demo_migrations.h"
+#include "generated_300.h"
+#include "snapshot_fixture.h"
+
+static const struct {
+    const char *name;
+    const struct sqlmig_set *set;
+} histories[] = {
+    { "snapshot fixture", &snapshot_fixture },
+    { "demo", &demo_migrations },
+    { "generated 300", &generated_300 },
+    { "bench 100", &bench_100 },
+    { "bench 1000", &bench_1000 },
+};
+
+/* How the host prepares the database before sqlmig_migrate(). */
+static const struct {
+    const char *name;
+    const char *sql;
+} variants[] = {
+    { "rollback journal", "PRAGMA journal_mode = DELETE" },
+    { "WAL", "PRAGMA journal_mode = WAL" },
+    { "page_size 8192 and auto_vacuum FULL", "PRAGMA page_size = 8192; PRAGMA auto_vacuum = FULL" },
+};
+
+static char dir[] = "/tmp/sqlmig-snapshot-XXXXXX";
+static int files;
+
+/* Every INFO line a call logged, one after another. */
+struct log {
+    char text[8192];
+};
+
+static void keep_log(void *ctx, int level, const char *message)
+{
+    struct log *l = ctx;
+    size_t n = strlen(l->text);
+    (void)level;
+    snprintf(l->text + n, sizeof l->text - n, "%s\n", message);
+}
+
+/* A new database file, prepared by the host's statements. */
+static sqlite3 *open_new(const char *prepare, char *path, size_t size)
+{
+    sqlite3 *db = NULL;
+    snprintf(path, size, "%s/%d.db", dir, files++);
+    if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, prepare, NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "cannot open %s: %s\n", path, sqlite3_errmsg(db));
+        exit(1);
+    }
+    return db;
+}
+
+static int last_version_is(const struct sqlmig_set *set, const sqlmig_result *r)
+{
+    return r->to_version == set->migrations[set->count - 1].version;
+}
+
+static void equivalence(struct tap *t, const char *name, const struct sqlmig_set *set, size_t v)
+{
+    sqlmig_options fast = { 0 }, replay = { 0 };
+    sqlmig_result ra, rb;
+    struct log la, lb;
+    struct dbsame d;
+    char pa[512], pb[512];
+    sqlite3 *a = open_new(variants[v].sql, pa, sizeof pa);
+    sqlite3 *b = open_new(variants[v].sql, pb, sizeof pb);
+    int snap = set->snapshot_sql != NULL;
+
+    la.text[0] = lb.text[0] = '\0';
+    fast.log = keep_log;
+    fast.log_ctx = &la;
+    replay.log = keep_log;
+    replay.log_ctx = &lb;
+    /* Per migration, as a fresh database replays by default; the largest
+    ** in one batch, to keep the suite short (the same SQL in the same order). */
+    replay.flags = SQLMIG_REPLAY | (set->count > 200 ? SQLMIG_BATCH : 0);
+
+    tap_ok(t, sqlmig_migrate(a, set, &fast, &ra) == SQLMIG_OK && ra.applied == set->count && last_version_is(set, &ra),
+           "%s, %s: the default path applies all %zu (%s)", name, variants[v].name, set->count, ra.message);
+    tap_ok(t, (strstr(la.text, "from the snapshot") != NULL) == snap,
+           "%s, %s: %s", name, variants[v].name, snap ? "created from the snapshot" : "replayed: the set has no snapshot");
+    tap_ok(t, sqlmig_migrate(b, set, &replay, &rb) == SQLMIG_OK && rb.applied == set->count
+              && last_version_is(set, &rb) && strstr(lb.text, "snapshot") == NULL,
+           "%s, %s: SQLMIG_REPLAY runs every migration (%s)", name, variants[v].name, rb.message);
+    if (!tap_ok(t, dbsame_compare(a, b, "schema_migrations", &d) == 0,
+                "%s, %s: the two databases are the same", name, variants[v].name))
+        tap_diag("%s", d.what);
+    tap_ok(t, sqlmig_verify(a, set, NULL, &ra) == SQLMIG_OK, "%s, %s: verify finds no drift (%s)", name,
+           variants[v].name, ra.message);
+    tap_ok(t, sqlmig_migrate(a, set, NULL, &ra) == SQLMIG_OK && ra.applied == 0,
+           "%s, %s: the next start has nothing to do", name, variants[v].name);
+    sqlite3_close(a);
+    sqlite3_close(b);
+}
+
+static int count_rows(void *ctx, const struct sqlmig_status_row *row)
+{
+    (void)row;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* What sqlmig_status() says of a fresh database, and of one that is not. */
+static void status(struct tap *t)
+{
+    sqlmig_result r;
+    size_t n = 0;
+    char path[512];
+    sqlite3 *db = open_new("", path, sizeof path);
+
+    tap_ok(t, sqlmig_status(db, &snapshot_fixture, NULL, count_rows, &n, &r) == SQLMIG_OK
+              && n == snapshot_fixture.count
+              && strcmp(r.message, "a fresh database: sqlmig_migrate() creates version 6 from the snapshot, "
+                                   "in one transaction") == 0,
+           "status of a fresh database: %s", r.message);
+    tap_ok(t, sqlmig_status(db, &demo_migrations, NULL, count_rows, &n, &r) == SQLMIG_OK
+              && strstr(r.message, "applies the 11 migrations one by one, as the set has no snapshot: "
+                                   "0007_seed_inbox_project.up.sql:3:1: reads the clock") != NULL,
+           "status of a fresh database, without a snapshot: the reason: %s", r.message);
+    tap_ok(t, sqlite3_exec(db, "CREATE TABLE mine (x)", NULL, NULL, NULL) == SQLITE_OK
+              && sqlmig_status(db, &snapshot_fixture, NULL, count_rows, &n, &r) == SQLMIG_OK && r.message[0] == '\0',
+           "status of a database that is not fresh says nothing of it: '%s'", r.message);
+    sqlite3_close(db);
+}
+
+/* Where the snapshot must not be used, the migrations run one by one. */
+static void not_fresh(struct tap *t)
+{
+    const struct sqlmig_set *set = &snapshot_fixture;
+    sqlmig_options o = { 0 };
+    sqlmig_result r;
+    struct log l;
+    char path[512];
+    sqlite3 *db;
+
+    o.log = keep_log;
+    o.log_ctx = &l;
+
+    l.text[0] = '\0';
+    db = open_new("CREATE TABLE host_owned (x); INSERT INTO host_owned VALUES (1)", path, sizeof path);
+    tap_ok(t, sqlmig_migrate(db, set, &o, &r) == SQLMIG_OK && r.applied == set->count
+              && strstr(l.text, "snapshot") == NULL && qint(db, "SELECT count(*) FROM host_owned") == 1,
+           "a database with a table of the host's: every migration runs, the table stays");
+    sqlite3_close(db);
+
+    l.text[0] = '\0';
+    o.target = 3;
+    db = open_new("", path, sizeof path);
+    tap_ok(t, sqlmig_migrate(db, set, &o, &r) == SQLMIG_OK && r.applied == 3 && r.to_version == 3
+              && strstr(l.text, "snapshot") == NULL,
+           "a target before the last version: migrations 1 to 3 run (%s)", r.message);
+    l.text[0] = '\0';
+    o.target = 0;
+    tap_ok(t, sqlmig_migrate(db, set, &o, &r) == SQLMIG_OK && r.applied == 3 && strstr(l.text, "snapshot") == NULL,
+           "then the rest, one by one: the database is no longer fresh");
+    sqlite3_close(db);
+
+    l.text[0] = '\0';
+    o.flags = SQLMIG_DRY_RUN;
+    db = open_new("", path, sizeof path);
+    tap_ok(t, sqlmig_migrate(db, set, &o, &r) == SQLMIG_OK && r.applied == set->count
+              && qint(db, "SELECT count(*) FROM sqlite_schema") == 0,
+           "a dry run on a fresh database writes nothing");
+    sqlite3_close(db);
+}
+
+/* A snapshot that fails at run time (a SQLite without a feature the build
+** had, say) names the snapshot's line (SQLite gives no column for "no such
+** table": the statement's first) and leaves the database empty. */
+static void failing(struct tap *t)
+{
+    static const struct sqlmig_migration one[] = {
+        { 1, "a", "0001_a.sql", "CREATE TABLE a(x);\n", 18, 1, NULL, 0,
+          "0000000000000000000000000000000000000000000000000000000000000001", 0 },
+    };
+    static const char bad[] = "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n  INSERT INTO nosuch VALUES (1);\n";
+    static const struct sqlmig_set set = { one, 1, NULL, 0, bad, sizeof bad - 1, NULL };
+    sqlmig_result r;
+    char path[512];
+    sqlite3 *db = open_new("", path, sizeof path);
+
+    tap_ok(t, sqlmig_migrate(db, &set, NULL, &r) == SQLMIG_MIGRATION && r.line == 3 && r.column == 3
+              && strcmp(r.file, "snapshot") == 0
+              && strstr(r.message, "snapshot:3:3: no such table: nosuch") == r.message
+              && strstr(r.message, "(rolled back: the database stays at version 0)") != NULL,
+           "a failing snapshot: %s", r.message);
+    tap_ok(t, qint(db, "SELECT count(*) FROM sqlite_schema") == 0, "and nothing is left of it, no ledger either");
+    tap_ok(t, sqlmig_migrate(db, &set, &(sqlmig_options){ .flags = SQLMIG_REPLAY }, &r) == SQLMIG_OK
+              && qint(db, "SELECT count(*) FROM a") == 0,
+           "SQLMIG_REPLAY then runs the migrations instead (%s)", r.message);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    struct tap t = { 0, 0 };
+    size_t h, v;
+    char cmd[600];
+
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    for (h = 0; h < sizeof histories / sizeof histories[0]; h++) {
+        tap_ok(&t, histories[h].set->snapshot_sql != NULL || strcmp(histories[h].name, "demo") == 0,
+               "%s: %s", histories[h].name, histories[h].set->snapshot_sql ? "has a snapshot"
+               : histories[h].set->snapshot_note);
+        for (v = 0; v < sizeof variants / sizeof variants[0]; v++)
+            equivalence(&t, histories[h].name, histories[h].set, v);
+    }
+    status(&t);
+    not_fresh(&t);
+    failing(&t);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        tap_diag("could not remove %s", dir);
+    return tap_done(&t);
+}
