@@ -198,7 +198,7 @@ static int dump_rows(struct snap *s, const char *t)
     buf_free(&head);
     if (rc != SQLITE_DONE)
         return failed(s->db, "reading a table");
-    if (rows % ROWS_PER_INSERT != 0) { /* end the last INSERT: "),\n" becomes ");\n" */
+    if (rows % ROWS_PER_INSERT != 0 && !s->out->failed) { /* end the last INSERT: "),\n" becomes ");\n" */
         s->out->len -= 3;
         buf_puts(s->out, ");\n");
     }
