@@ -109,8 +109,9 @@ static void equivalence(struct tap *t, const char *name, const struct sqlmig_set
     tap_ok(t, sqlmig_migrate(b, set, &replay, &rb) == SQLMIG_OK && rb.applied == set->count
               && last_version_is(set, &rb) && strstr(lb.text, "snapshot") == NULL,
            "%s, %s: SQLMIG_REPLAY runs every migration (%s)", name, variants[v].name, rb.message);
-    if (!tap_ok(t, dbsame_compare(a, b, "schema_migrations", &d) == 0,
-                "%s, %s: the two databases are the same", name, variants[v].name))
+    /* Without a snapshot both are replays, whose rows may hold the clock. */
+    if (snap && !tap_ok(t, dbsame_compare(a, b, "schema_migrations", &d) == 0,
+                        "%s, %s: the two databases are the same", name, variants[v].name))
         tap_diag("%s", d.what);
     tap_ok(t, sqlmig_verify(a, set, NULL, &ra) == SQLMIG_OK, "%s, %s: verify finds no drift (%s)", name,
            variants[v].name, ra.message);
