@@ -86,7 +86,7 @@ ok $? "the empty set is valid C11 under -Wpedantic -Werror"
 # Foreign keys are off for every migration of the replay, as at run time,
 # even after a no-transaction migration switched them on.
 out=$("$sqlmig" check "$fixtures/good/fk-after-no-transaction/migrations" 2>&1)
-ok $? "a rebuild after 'PRAGMA foreign_keys = ON' replays with foreign keys off: $out"
+ok $? "a rebuild after 'PRAGMA foreign_keys = ON' replays with foreign keys off: ${out//$'\n'/ }"
 
 # check, new, --version.
 out=$("$sqlmig" check "$features" 2>/dev/null)

@@ -68,6 +68,11 @@ pure pure "a CURRENT_TIMESTAMP default never used, a fixed date, last_insert_row
 grep -qF 'INSERT INTO main.\"a\"(rowid, \"id\", \"made\", \"day\") VALUES' "$work/pure/set.c"
 ok $? "the snapshot inserts the rows with their rowids"
 
+history empty 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "DROP TABLE a;"
+pure empty "a history that drops all it made: an empty snapshot"
+ok $(grep -qF 'static const char set_snapshot[] =' "$work/empty/set.c" &&
+     grep -qF '.snapshot_len = sizeof set_snapshot - 1,' "$work/empty/set.c"; echo $?) "the empty snapshot is embedded"
+
 history random 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "INSERT INTO a VALUES (1);
 INSERT INTO a VALUES (random());"
 impure random 0002_b.sql:2:1 "calls random() or randomblob()" "random()"

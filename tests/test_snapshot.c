@@ -217,6 +217,17 @@ static void failing(struct tap *t)
               && qint(db, "SELECT count(*) FROM a") == 0,
            "SQLMIG_REPLAY then runs the migrations instead (%s)", r.message);
     sqlite3_close(db);
+
+    /* A history that drops all it made has an empty snapshot: only the ledger. */
+    {
+        static const struct sqlmig_set empty = { one, 1, NULL, 0, "", 0, NULL };
+        db = open_new("", path, sizeof path);
+        tap_ok(t, sqlmig_migrate(db, &empty, NULL, &r) == SQLMIG_OK && r.applied == 1
+                  && qint(db, "SELECT count(*) FROM sqlite_schema") == 1
+                  && qint(db, "SELECT count(*) FROM schema_migrations WHERE version = 1") == 1,
+               "an empty snapshot leaves the ledger and its row (%s)", r.message);
+        sqlite3_close(db);
+    }
 }
 
 int main(void)

@@ -466,7 +466,8 @@ static int prove(struct snap *s)
     }
     rc = sqlite3_exec(copy, "PRAGMA foreign_keys = OFF; BEGIN", NULL, NULL, NULL);
     /* Statement by statement, as the runtime runs it. */
-    for (p = s->out->data, end = p + s->out->len; rc == SQLITE_OK && p < end; p = tail) {
+    /* An empty final state (a history that drops all it made) has no text. */
+    for (p = s->out->data, end = s->out->len ? p + s->out->len : p; rc == SQLITE_OK && p < end; p = tail) {
         rc = sqlite3_prepare_v2(copy, p, (int)(end - p), &st, &tail);
         if (rc == SQLITE_OK && st) {
             while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
