@@ -986,9 +986,10 @@ static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
     c->own_busy = -1;
     c->table = c->o->table ? c->o->table : "schema_migrations";
     n = strlen(c->table);
-    if (!db || !set || (set->count && !set->migrations) || (set->object_count && !set->objects))
+    if (!db || !set || (set->count && !set->migrations) || (set->object_count && !set->objects)
+        || set->snapshot_len >= INT_MAX)
         return fail(c, SQLMIG_MISUSE, NULL, "the database handle or the set is NULL, or the set has "
-                    "a count but no array");
+                    "a count but no array, or a snapshot over 2 GiB");
     if (n == 0 || n > 200 || sqlite3_strnicmp(c->table, "sqlite_", 7) == 0)
         return fail(c, SQLMIG_MISUSE, NULL, "the ledger table name must have 1 to 200 bytes and not "
                     "start with sqlite_ (reserved by SQLite)");

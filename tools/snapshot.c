@@ -12,6 +12,7 @@
 
 #include "diag.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -465,10 +466,12 @@ static int prove(struct snap *s)
         return -1;
     }
     rc = sqlite3_exec(copy, "PRAGMA foreign_keys = OFF; BEGIN", NULL, NULL, NULL);
-    /* Statement by statement, as the runtime runs it. */
-    /* An empty final state (a history that drops all it made) has no text. */
+    /* Statement by statement, as the runtime runs it: the length given counts
+    ** the NUL after the text, or SQLite would copy the rest of the snapshot
+    ** before every statement (quadratic). An empty final state (a history
+    ** that drops all it made) has no text at all. */
     for (p = s->out->data, end = s->out->len ? p + s->out->len : p; rc == SQLITE_OK && p < end; p = tail) {
-        rc = sqlite3_prepare_v2(copy, p, (int)(end - p), &st, &tail);
+        rc = sqlite3_prepare_v2(copy, p, (int)(end - p) + 1, &st, &tail);
         if (rc == SQLITE_OK && st) {
             while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
             rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -518,6 +521,11 @@ int snapshot_take(sqlite3 *db, const struct purity *p, struct buf *out, char *wh
         rc = dump_schema(&s);
     if (rc == 0)
         rc = dump_rest(&s, p);
+    if (rc == 0 && out->len >= INT_MAX) /* SQLite takes an int length */
+        rc = cannot(&s, "the snapshot would take %zu bytes, more than SQLite can prepare at once", out->len);
+    /* A NUL after the text, outside `len`, for prove(). */
+    if (rc == 0 && buf_putc(out, '\0') == 0)
+        out->len--;
     if (rc == 0 && out->failed) {
         diag_fatal("out of memory");
         rc = -1;
