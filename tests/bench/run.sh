@@ -101,11 +101,12 @@ timeit() {
 # The same, one run of each command per round, so that a slow moment of the
 # disk falls on every command alike instead of on whichever ran then; the
 # rounds' JSON files are merged into one, as hyperfine would have written it.
+# timeit_interleaved NAME ROUNDS RUNS_PER_ROUND [options] -- commands...
 timeit_interleaved() {
-    local out=$1 n=$2 i
-    shift 2
+    local out=$1 n=$2 per=$3 i
+    shift 3
     for ((i = 1; i <= n; i++)); do
-        timeit "$out.$i" 1 "$@"
+        timeit "$out.$i" "$per" "$@"
     done
     python3 - "$out" "$n" <<'PY'
 import json, statistics, sys
@@ -211,7 +212,7 @@ for n in $sizes; do
             for k in cli-each host-replay cli-batch host-batch host-default host-snapshot; do
                 prep+=(--prepare "sh -c 'rm -f $(dbfiles "$d-$k.db") && sync'")
             done
-            timeit_interleaved "$json/fresh-$n-$mode.json" "$r" "${prep[@]}" -- \
+            timeit_interleaved "$json/fresh-$n-$mode.json" "$r" 1 "${prep[@]}" -- \
                 cli-each "sqlite3 -bail $d-cli-each.db '.read $c/each$sfx.sql'" \
                 host-replay "$b/host $w --replay $d-host-replay.db" \
                 cli-batch "sqlite3 -bail $d-cli-batch.db '.read $c/batch$sfx.sql'" \
@@ -259,7 +260,9 @@ for n in $sizes; do
         fi
         if has 1; then
             say "N=$n $mode: figure 1, no-op start ($fast_runs runs)"
-            timeit "$json/noop-$n-$mode.json" "$fast_runs" --warmup 3 -- \
+            # Rounds of 5 runs each, alternating: the first comparison, run
+            # in two blocks, showed 1.35x that rounds of 10 brought to 1.02x.
+            timeit_interleaved "$json/noop-$n-$mode.json" $(( (fast_runs + 4) / 5 )) 5 --warmup 2 -- \
                 bare "$bare $w $d" \
                 host "$b/host $w $d"
             "${report[@]}" ratio "$rows" --json "$json/noop-$n-$mode.json" --sqlmig host --baseline bare \
