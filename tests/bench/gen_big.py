@@ -19,8 +19,10 @@
 import argparse
 import os
 import random
-import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from gen_history import write  # noqa: E402
 
 WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike "
          "november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee "
@@ -128,22 +130,7 @@ def main(argv):
     ap.add_argument("--rows", type=int, default=1000)
     a = ap.parse_args(argv)
     files = generate(a.mib, a.rows)
-    os.makedirs(a.out, exist_ok=True)
-    keep = {n for n, _ in files}
-    for entry in os.listdir(a.out):
-        if re.match(r"^[0-9]+_.+\.sql$", entry) and entry not in keep:
-            os.remove(os.path.join(a.out, entry))
-    for name, text in files:
-        path = os.path.join(a.out, name)
-        data = text.encode("ascii")
-        try:
-            with open(path, "rb") as f:
-                if f.read() == data:
-                    continue
-        except FileNotFoundError:
-            pass
-        with open(path, "wb") as f:
-            f.write(data)
+    write(a.out, files)  # gen_history.py's: rewrites only what changed
     return 0
 
 
