@@ -15,6 +15,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dbq.h"
@@ -230,6 +231,43 @@ static void failing(struct tap *t)
     }
 }
 
+/* Processes that start together on one fresh file: one creates it from the
+** snapshot, the others wait for its lock and find nothing to do. */
+static void together(struct tap *t)
+{
+    enum { N = 6 };
+    const struct sqlmig_set *set = &bench_100;
+    char path[512], replayed[512];
+    sqlite3 *db = open_new("", path, sizeof path), *b;
+    pid_t pid[N];
+    int i, ok = 0, status;
+    struct dbsame d;
+
+    sqlite3_close(db);
+    d.what[0] = '\0';
+    for (i = 0; i < N; i++) {
+        if ((pid[i] = fork()) == 0) {
+            sqlmig_result r;
+            sqlite3 *own = NULL;
+            int rc = sqlite3_open(path, &own) == SQLITE_OK ? sqlmig_migrate(own, set, NULL, &r) : -1;
+            sqlite3_close(own);
+            _exit(rc == SQLMIG_OK ? 0 : 1);
+        }
+    }
+    for (i = 0; i < N; i++)
+        ok += pid[i] > 0 && waitpid(pid[i], &status, 0) == pid[i] && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    tap_ok(t, ok == N, "%d processes at once on a fresh file: all succeed (%d did)", N, ok);
+    db = NULL;
+    b = open_new("", replayed, sizeof replayed);
+    tap_ok(t, sqlite3_open(path, &db) == SQLITE_OK
+              && qint(db, "SELECT count(*) FROM schema_migrations") == (int64_t)set->count
+              && sqlmig_migrate(b, set, &(sqlmig_options){ .flags = SQLMIG_REPLAY | SQLMIG_BATCH }, NULL) == SQLMIG_OK
+              && dbsame_compare(db, b, "schema_migrations", &d) == 0,
+           "and the file holds every ledger row once and the replay's state%s%s", d.what[0] ? ": " : "", d.what);
+    sqlite3_close(db);
+    sqlite3_close(b);
+}
+
 int main(void)
 {
     struct tap t = { 0, 0 };
@@ -248,6 +286,7 @@ int main(void)
             equivalence(&t, histories[h].name, histories[h].set, v);
     }
     status(&t);
+    together(&t);
     not_fresh(&t);
     failing(&t);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
