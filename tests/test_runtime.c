@@ -6,6 +6,7 @@
 */
 #include "sqlmig.h"
 #include "tap.h"
+#include "setup.h"
 #include "dbq.h"
 
 #include <sqlite3.h>
@@ -190,15 +191,6 @@ static sqlite3 *fresh(void)
     return open_db(++ndb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 }
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        tap_diag("setup SQL failed: %s: %s", sql, err);
-        sqlite3_free(err);
-        exit(2);
-    }
-}
 
 /* The schema, the default ledger and the users rows, as one string. */
 static void snap(sqlite3 *db, char *buf, size_t size)
@@ -394,7 +386,7 @@ static void test_checksum(void)
     int rc;
 
     OK(sqlmig_migrate(db, &set3, NULL, &r) == SQLMIG_OK, "checksum: setup at version 3");
-    exec(db, "UPDATE schema_migrations SET checksum = '" CK("dead") "' WHERE version = 2");
+    setup_exec(db, "UPDATE schema_migrations SET checksum = '" CK("dead") "' WHERE version = 2");
     snap(db, before, sizeof before);
     rc = sqlmig_migrate(db, &set4, NULL, &r);
     snap(db, after, sizeof after);
@@ -566,7 +558,7 @@ static void test_foreign_keys(void)
     sqlmig_result r;
     int rc;
 
-    exec(db, "PRAGMA foreign_keys = ON");
+    setup_exec(db, "PRAGMA foreign_keys = ON");
     rc = sqlmig_migrate(db, &set_fk2, NULL, &r);
     OK(rc == SQLMIG_OK && r.applied == 2, "fk: table rebuild applied (%s)", r.message);
     OK(qint(db, "SELECT count(*) FROM child") == 3, "fk: child rows kept through the rebuild");
@@ -584,8 +576,8 @@ static void test_foreign_keys(void)
 
     /* Control: the same rebuild with foreign keys on loses the child rows. */
     db = fresh();
-    exec(db, "PRAGMA foreign_keys = ON");
-    exec(db, F1 F2);
+    setup_exec(db, "PRAGMA foreign_keys = ON");
+    setup_exec(db, F1 F2);
     OK(qint(db, "SELECT count(*) FROM child") == 0, "fk control: without sqlmig the cascade deletes the children");
     sqlite3_close(db);
 
@@ -643,9 +635,9 @@ static void test_no_transaction(void)
     /* A failure inside the migration's own BEGIN: the caller gets its
     ** connection back in autocommit mode, with foreign keys as they were. */
     db = fresh();
-    exec(db, "PRAGMA foreign_keys = ON");
+    setup_exec(db, "PRAGMA foreign_keys = ON");
     rc = sqlmig_migrate(db, &(struct sqlmig_set){ notx_own_tx, 1, NULL, 0, NULL, 0, NULL }, NULL, &r);
-    exec(db, "INSERT INTO users(id, name) VALUES(1, 'ada');");
+    setup_exec(db, "INSERT INTO users(id, name) VALUES(1, 'ada');");
     rc = sqlmig_migrate(db, &set_notx_own_tx, NULL, &r);
     OK(rc == SQLMIG_MIGRATION && r.line == 4 && strstr(r.message, "UNIQUE"),
        "no-tx failure inside its own BEGIN: reported at line 4 (%s)", r.message);
@@ -681,7 +673,7 @@ static void test_ledger_shape(void)
     char before[8192], after[8192];
     int rc;
 
-    exec(db, "CREATE TABLE schema_migrations(version varchar(128) primary key);"
+    setup_exec(db, "CREATE TABLE schema_migrations(version varchar(128) primary key);"
              "INSERT INTO schema_migrations VALUES('20240101120000')");
     snap(db, before, sizeof before);
     rc = sqlmig_migrate(db, &set4, NULL, &r);
@@ -700,13 +692,13 @@ static void test_ledger_shape(void)
     sqlite3_close(db);
 
     db = fresh();
-    exec(db, "CREATE TABLE schema_migrations(version bigint not null primary key, dirty boolean not null)");
+    setup_exec(db, "CREATE TABLE schema_migrations(version bigint not null primary key, dirty boolean not null)");
     OK(sqlmig_migrate(db, &set4, NULL, &r) == SQLMIG_LEDGER && strstr(r.message, "dirty"),
        "golang-migrate ledger: SQLMIG_LEDGER");
     sqlite3_close(db);
 
     db = fresh();
-    exec(db, "CREATE TABLE schema_migrations(version TEXT, name TEXT, checksum TEXT, applied_at TEXT, execution_ms INT);"
+    setup_exec(db, "CREATE TABLE schema_migrations(version TEXT, name TEXT, checksum TEXT, applied_at TEXT, execution_ms INT);"
              "INSERT INTO schema_migrations VALUES('v1', 'a', 'b', 'c', 0)");
     OK(sqlmig_migrate(db, &set4, NULL, &r) == SQLMIG_LEDGER && strstr(r.message, "v1"),
        "ledger with a text version: SQLMIG_LEDGER (%s)", r.message);
@@ -776,7 +768,7 @@ static void test_status(void)
        && !has_table(db, "schema_migrations"), "status, fresh: 4 pending, no ledger created");
 
     sqlmig_migrate(db, &set3, NULL, &r);
-    exec(db, "UPDATE schema_migrations SET checksum = 'x' WHERE version = 2;"
+    setup_exec(db, "UPDATE schema_migrations SET checksum = 'x' WHERE version = 2;"
              "INSERT INTO schema_migrations VALUES(5, 'wal', '" CK("00a6") "', '2024-01-01T00:00:00.000Z', -1);"
              "INSERT INTO schema_migrations VALUES(9, 'future', 'y', '2024-01-01T00:00:00.000Z', 3)");
     memset(&s, 0, sizeof s);
@@ -811,53 +803,53 @@ static void test_verify(void)
     o.log = on_log;
     o.log_ctx = &l;
     sqlmig_migrate(db, &set2, NULL, &r);
-    exec(db, "CREATE TABLE scratch(x)");
+    setup_exec(db, "CREATE TABLE scratch(x)");
     memset(&l, 0, sizeof l);
     OK(sqlmig_verify(db, &set4, &o, &r) == SQLMIG_OK && l.n == 0
        && strstr(r.message, "2 migration(s) pending") != NULL, "verify: pending migrations, schema not compared, said so");
-    exec(db, "DROP TABLE scratch");
+    setup_exec(db, "DROP TABLE scratch");
 
     sqlmig_migrate(db, &set4, NULL, &r);
     memset(&l, 0, sizeof l);
     rc = sqlmig_verify(db, &set4, &o, &r);
     OK(rc == SQLMIG_OK && l.n == 0 && r.to_version == 4, "verify: clean database OK (%s)", r.message);
 
-    exec(db, "CREATE INDEX tags_label ON tags(label)");
+    setup_exec(db, "CREATE INDEX tags_label ON tags(label)");
     memset(&l, 0, sizeof l);
     rc = sqlmig_verify(db, &set4, &o, &r);
     OK(rc == SQLMIG_DRIFT && strstr(r.message, "index tags_label"), "verify: index made by hand (%s)", r.message);
     OK(l.n == 1 && logged(&l, "drift: index tags_label is not in the embedded schema"), "verify: logged %s",
        l.n ? l.lines[0] : "nothing");
-    exec(db, "DROP INDEX tags_label");
+    setup_exec(db, "DROP INDEX tags_label");
 
-    exec(db, "DROP INDEX posts_user");
+    setup_exec(db, "DROP INDEX posts_user");
     memset(&l, 0, sizeof l);
     rc = sqlmig_verify(db, &set4, &o, &r);
     OK(rc == SQLMIG_DRIFT && strstr(r.message, "index posts_user is missing")
        && logged(&l, "drift: index posts_user is missing") == 1, "verify: dropped index (%s)", r.message);
-    exec(db, "CREATE INDEX posts_user ON posts(user_id)");
+    setup_exec(db, "CREATE INDEX posts_user ON posts(user_id)");
 
-    exec(db, "DROP TABLE tags; CREATE TABLE tags(id INTEGER PRIMARY KEY, label TEXT)");
+    setup_exec(db, "DROP TABLE tags; CREATE TABLE tags(id INTEGER PRIMARY KEY, label TEXT)");
     memset(&l, 0, sizeof l);
     rc = sqlmig_verify(db, &set4, &o, &r);
     OK(rc == SQLMIG_DRIFT && logged(&l, "drift: table tags differs from the embedded schema") == 1,
        "verify: changed definition (%s)", r.message);
 
-    exec(db, "CREATE VIEW v AS SELECT 1");
+    setup_exec(db, "CREATE VIEW v AS SELECT 1");
     memset(&l, 0, sizeof l);
     rc = sqlmig_verify(db, &set4, &o, &r);
     OK(rc == SQLMIG_DRIFT && l.n == 2 && logged(&l, "drift: view v is not in the embedded schema") == 1
        && strstr(r.message, "table tags") && strstr(r.message, "(2 problems in all)"), "verify: first problem and count (%s)",
        r.message);
-    exec(db, "DROP VIEW v; DROP TABLE tags; CREATE TABLE tags(id INTEGER PRIMARY KEY, label TEXT UNIQUE)");
+    setup_exec(db, "DROP VIEW v; DROP TABLE tags; CREATE TABLE tags(id INTEGER PRIMARY KEY, label TEXT UNIQUE)");
     OK(sqlmig_verify(db, &set4, &o, &r) == SQLMIG_OK, "verify: OK again after repair");
 
-    exec(db, "UPDATE schema_migrations SET checksum = 'z' WHERE version = 1");
+    setup_exec(db, "UPDATE schema_migrations SET checksum = 'z' WHERE version = 1");
     memset(&l, 0, sizeof l);
     rc = sqlmig_verify(db, &set4, &o, &r);
     OK(rc == SQLMIG_CHECKSUM && r.version == 1 && logged(&l, "checksum") == 1, "verify: checksum (%s)", r.message);
-    exec(db, "UPDATE schema_migrations SET checksum = '" CK("0001") "' WHERE version = 1");
-    exec(db, "INSERT INTO schema_migrations VALUES(8, 'x', 'y', 'z', 1)");
+    setup_exec(db, "UPDATE schema_migrations SET checksum = '" CK("0001") "' WHERE version = 1");
+    setup_exec(db, "INSERT INTO schema_migrations VALUES(8, 'x', 'y', 'z', 1)");
     OK(sqlmig_verify(db, &set4, &o, &r) == SQLMIG_UNKNOWN && r.version == 8, "verify: unknown version");
     o.flags = SQLMIG_ALLOW_UNKNOWN;
     OK(sqlmig_verify(db, &set4, &o, &r) == SQLMIG_OK, "verify: unknown version allowed with the flag");
@@ -867,7 +859,7 @@ static void test_verify(void)
     db = fresh();
     o.flags = 0;
     o.table = "my_ledger";
-    exec(db, "CREATE TABLE schema_migrations(version varchar(128) primary key)");
+    setup_exec(db, "CREATE TABLE schema_migrations(version varchar(128) primary key)");
     sqlmig_migrate(db, &set4, &o, &r);
     memset(&l, 0, sizeof l);
     rc = sqlmig_verify(db, &set4, &o, &r);
@@ -884,7 +876,7 @@ static void test_resolve(void)
 
     OK(sqlmig_resolve(db, NULL, 3, SQLMIG_RESOLVE_RETRY, &r) == SQLMIG_TARGET, "resolve without a ledger: TARGET");
     sqlmig_migrate(db, &set2, NULL, &r);
-    exec(db, "INSERT INTO schema_migrations VALUES(3, 'seed', '" CK("0003") "', '2024-01-01T00:00:00.000Z', -1)");
+    setup_exec(db, "INSERT INTO schema_migrations VALUES(3, 'seed', '" CK("0003") "', '2024-01-01T00:00:00.000Z', -1)");
     rc = migrate(db, &set4, 0, &r);
     OK(rc == SQLMIG_INTERRUPTED && r.version == 3, "resolve: started row is SQLMIG_INTERRUPTED");
     OK(sqlmig_resolve(db, NULL, 2, SQLMIG_RESOLVE_RETRY, &r) == SQLMIG_TARGET, "resolve: finished row is TARGET");
@@ -898,7 +890,7 @@ static void test_resolve(void)
 
     db = fresh();
     sqlmig_migrate(db, &set2, NULL, &r);
-    exec(db, "INSERT INTO schema_migrations VALUES(3, 'seed', '" CK("0003") "', '2024-01-01T00:00:00.000Z', -1)");
+    setup_exec(db, "INSERT INTO schema_migrations VALUES(3, 'seed', '" CK("0003") "', '2024-01-01T00:00:00.000Z', -1)");
     rc = sqlmig_resolve(db, NULL, 3, SQLMIG_RESOLVE_APPLIED, &r);
     OK(rc == SQLMIG_OK && qint(db, "SELECT execution_ms FROM schema_migrations WHERE version = 3") == 0,
        "resolve applied: execution_ms 0");
@@ -941,10 +933,10 @@ static void test_misuse(void)
            "a ledger name starting with sqlite_ is refused (%s)", r.message);
     }
     /* Inside the caller's transaction nothing can be applied: said plainly. */
-    exec(db, "BEGIN");
+    setup_exec(db, "BEGIN");
     OK(sqlmig_migrate(db, &set4, NULL, &r) == SQLMIG_MISUSE && strstr(r.message, "outside a transaction")
        && !sqlite3_get_autocommit(db), "called inside a transaction: misuse, the caller's transaction untouched");
-    exec(db, "ROLLBACK");
+    setup_exec(db, "ROLLBACK");
     sqlite3_close(db);
 }
 
@@ -978,15 +970,15 @@ static void test_busy(void)
     int rc;
 
     sqlmig_migrate(db, &set2, NULL, &r);
-    exec(db, "PRAGMA foreign_keys = ON");
+    setup_exec(db, "PRAGMA foreign_keys = ON");
     snap(db, before, sizeof before);
     other = open_db(n, SQLITE_OPEN_READWRITE);
-    exec(other, "BEGIN EXCLUSIVE");
+    setup_exec(other, "BEGIN EXCLUSIVE");
     rc = migrate(db, &set4, 0, &r);
     OK(rc == SQLMIG_BUSY && (r.sqlite_code & 0xff) == SQLITE_BUSY, "BEGIN EXCLUSIVE elsewhere: SQLMIG_BUSY (%s)",
        r.message);
-    exec(other, "ROLLBACK");
-    exec(other, "BEGIN IMMEDIATE");
+    setup_exec(other, "ROLLBACK");
+    setup_exec(other, "BEGIN IMMEDIATE");
     rc = migrate(db, &set4, 0, &r);
     OK(rc == SQLMIG_BUSY && strstr(r.message, "BEGIN IMMEDIATE"), "BEGIN IMMEDIATE elsewhere: SQLMIG_BUSY (%s)",
        r.message);
@@ -1000,7 +992,7 @@ static void test_busy(void)
         OK(rc == SQLMIG_BUSY && strstr(r.message, "own busy handler gave up") && !strstr(r.message, "5000 ms"),
            "busy, negative timeout: blames the connection's handler, not a wait sqlmig did not do (%s)", r.message);
     }
-    exec(other, "ROLLBACK");
+    setup_exec(other, "ROLLBACK");
     sqlite3_close(other);
     snap(db, after, sizeof after);
     OK(strcmp(before, after) == 0 && qint(db, "PRAGMA foreign_keys") == 1,

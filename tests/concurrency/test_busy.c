@@ -14,6 +14,7 @@
 */
 #include "sqlmig.h"
 #include "tap.h"
+#include "setup.h"
 #include "dbq.h"
 
 #include <pthread.h>
@@ -59,13 +60,6 @@ static sqlite3 *fresh(char *path, size_t size)
     return open_path(path);
 }
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        tap_diag("%s: %s", sql, sqlite3_errmsg(db));
-        exit(2);
-    }
-}
 
 static void set_timeout(sqlite3 *db, int ms)
 {
@@ -166,10 +160,10 @@ static int handler_runs(sqlite3 *db, const char *path)
     sqlite3 *other = open_path(path);
     int rc;
 
-    exec(other, "BEGIN EXCLUSIVE");
+    setup_exec(other, "BEGIN EXCLUSIVE");
     handler_calls = 0;
     rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
-    exec(other, "ROLLBACK");
+    setup_exec(other, "ROLLBACK");
     sqlite3_close(other);
     return rc == SQLITE_BUSY && handler_calls == 3;
 }
@@ -201,12 +195,12 @@ static void custom_handler(void)
     {
         sqlite3 *other = open_path(path);
         int64_t t;
-        exec(other, "BEGIN EXCLUSIVE");
+        setup_exec(other, "BEGIN EXCLUSIVE");
         handler_calls = 0;
         t = now_ms();
         rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
         t = now_ms() - t;
-        exec(other, "ROLLBACK");
+        setup_exec(other, "ROLLBACK");
         sqlite3_close(other);
         OK(rc == SQLITE_BUSY && handler_calls == 0 && t < 1000 && timeout_of(db) == 0,
            "custom handler, busy_timeout_ms 0: replaced, and no handler after (SQLITE_BUSY at once, %lld ms)",
@@ -294,7 +288,7 @@ static void waiting(void)
     set_timeout(db, 60000);
     o = options(300, &s);
     other = open_path(path);
-    exec(other, "BEGIN IMMEDIATE");
+    setup_exec(other, "BEGIN IMMEDIATE");
     t = now_ms();
     rc = sqlmig_migrate(db, &set3, &o, &r);
     t = now_ms() - t;
@@ -304,20 +298,20 @@ static void waiting(void)
     OK(strstr(r.message, "busy timeout of 300 ms") != NULL, "waiting: the message names 300 ms: %s", r.message);
     OK(timeout_of(db) == 60000, "waiting: the connection's 60000 ms are back after the failure (%lld)",
        (long long)timeout_of(db));
-    exec(other, "ROLLBACK");
+    setup_exec(other, "ROLLBACK");
 
     /* After the call, the caller's own 400 ms are in force, not sqlmig's 5000. */
     set_timeout(db, 400);
     o = options(0, &s);
     rc = sqlmig_migrate(db, &set3, &o, &r);
     OK(rc == SQLMIG_OK && r.applied == 2, "waiting: migrated once the lock was gone (%s)", r.message);
-    exec(other, "BEGIN EXCLUSIVE");
+    setup_exec(other, "BEGIN EXCLUSIVE");
     t = now_ms();
     rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     t = now_ms() - t;
     OK(rc == SQLITE_BUSY && t >= 350 && t < 4000, "waiting: after the call a lock is waited for the caller's "
        "own 400 ms (SQLITE_BUSY after %lld ms)", (long long)t);
-    exec(other, "ROLLBACK");
+    setup_exec(other, "ROLLBACK");
     sqlite3_close(other);
     sqlite3_close(db);
 }
@@ -386,7 +380,7 @@ static void up_to_date(void)
     /* No handler, and the first read meets an exclusive lock held 200 ms:
     ** sqlmig waits with its own timeout, and leaves no handler behind. */
     set_timeout(db, 0);
-    exec(db, "CREATE TABLE held(x)");
+    setup_exec(db, "CREATE TABLE held(x)");
     start_holder(&h, &tid, path, "BEGIN EXCLUSIVE; INSERT INTO held VALUES(1)", 200);
     t = now_ms();
     rc = traced(db, &o, &r, &n);
@@ -488,7 +482,7 @@ static void other_calls(void)
     /* Leave version 2 started, as a process killed inside it would. */
     OK(sqlmig_migrate(db, &set1, NULL, &r) == SQLMIG_OK && timeout_of(db) == 777, "migrate with NULL options: "
        "777 ms after");
-    exec(db, "INSERT INTO schema_migrations VALUES(2, 'b', '" CK("e002") "', '2026-01-01T00:00:00.000Z', -1)");
+    setup_exec(db, "INSERT INTO schema_migrations VALUES(2, 'b', '" CK("e002") "', '2026-01-01T00:00:00.000Z', -1)");
     o = options(100, &s);
     rc = sqlmig_migrate(db, &set3, &o, &r);
     OK(rc == SQLMIG_INTERRUPTED && timeout_of(db) == 777, "interrupted: the connection's 777 ms after (%s)",
@@ -503,11 +497,11 @@ static void other_calls(void)
     set_timeout(db, 888);
     rc = sqlmig_migrate(db, NULL, NULL, &r);
     OK(rc == SQLMIG_MISUSE && timeout_of(db) == 888, "misuse (NULL set): the connection's 888 ms untouched");
-    exec(db, "BEGIN");
+    setup_exec(db, "BEGIN");
     rc = sqlmig_migrate(db, &set3, NULL, &r);
     OK(rc == SQLMIG_MISUSE && timeout_of(db) == 888, "misuse (inside a transaction): 888 ms after (%s)",
        sqlmig_errname(rc));
-    exec(db, "ROLLBACK");
+    setup_exec(db, "ROLLBACK");
     rc = sqlmig_migrate(db, &set3, NULL, &r);
     OK(rc == SQLMIG_OK && r.applied == 2 && timeout_of(db) == 888, "then migrated, 888 ms after (%s)", r.message);
     sqlite3_close(db);

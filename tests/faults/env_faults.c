@@ -13,6 +13,7 @@
 #define _DEFAULT_SOURCE /* setgroups() */
 #include "sqlmig.h"
 #include "tap.h"
+#include "setup.h"
 #include "dbq.h"
 #include "history.h"
 
@@ -41,30 +42,8 @@ static const struct sqlmig_set set_half = { history, HALF, NULL, 0, NULL, 0, NUL
 static char dir[] = "/tmp/sqlmig-env-XXXXXX";
 static int ndb;
 
-static _Noreturn void die(const char *what)
-{
-    tap_diag("setup failed: %s: %s", what, strerror(errno));
-    exit(2);
-}
 
-/* Every statement is finalized before a close, so anything but OK is a bug here. */
-static void close_db(sqlite3 *db)
-{
-    if (sqlite3_close(db) != SQLITE_OK) {
-        tap_diag("sqlite3_close: %s", sqlite3_errmsg(db));
-        exit(2);
-    }
-}
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        tap_diag("setup SQL failed: %s: %s", sql, err);
-        sqlite3_free(err);
-        exit(2);
-    }
-}
 
 static sqlite3 *open_db(const char *path, int flags)
 {
@@ -140,16 +119,16 @@ static void build(int wal, char *path, size_t size, char *folder, size_t fsize)
 
     snprintf(folder, fsize, "%s/%d", dir, ++ndb);
     if (mkdir(folder, 0755) != 0)
-        die(folder);
+        setup_die(folder);
     snprintf(path, size, "%s/t.db", folder);
     db = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (wal)
-        exec(db, "PRAGMA journal_mode=WAL");
+        setup_exec(db, "PRAGMA journal_mode=WAL");
     if (sqlmig_migrate(db, &set_half, NULL, &r) != SQLMIG_OK) {
         tap_diag("setup migrate: %s", r.message);
         exit(2);
     }
-    close_db(db);
+    setup_close(db);
 }
 
 static const char *mode(int wal)
@@ -176,7 +155,7 @@ static void disk_full(int wal)
     /* Room for one more page: the rebuild of users (9) needs many. */
     pages = qint(db, "PRAGMA page_count");
     snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)pages + 1);
-    exec(db, sql);
+    setup_exec(db, sql);
     rc = migrate(db, &set, 0, &r);
     OK(rc == SQLMIG_MIGRATION && r.version == 9 && r.sqlite_code == SQLITE_FULL && r.line > 0,
        "%s, disk full: SQLMIG_MIGRATION at 0009 with SQLITE_FULL (%s, %d): %s", mode(wal), sqlmig_errname(rc),
@@ -186,7 +165,7 @@ static void disk_full(int wal)
        "%s, disk full: the message says where, what, what to do and what it left", mode(wal));
     OK(r.to_version == HALF && sqlite3_get_autocommit(db) && qint(db, "SELECT max(version) FROM schema_migrations") == HALF,
        "%s, disk full: still at version 8, connection in autocommit", mode(wal));
-    close_db(db);
+    setup_close(db);
     after = hash_file(path, &sa);
     OK(after == before && sa == sb && no_journal(path), "%s, disk full: the file is byte for byte as before, "
        "no journal or WAL left", mode(wal));
@@ -194,7 +173,7 @@ static void disk_full(int wal)
     rc = migrate(db, &set, 0, &r);
     OK(rc == SQLMIG_OK && r.to_version == H_COUNT && strcmp(qtext(db, "PRAGMA integrity_check", sql, sizeof sql), "ok") == 0,
        "%s, disk full: with room again the next run reaches 16 (%s)", mode(wal), r.message);
-    close_db(db);
+    setup_close(db);
 }
 
 /* ---- permissions --------------------------------------------------------- */
@@ -217,11 +196,11 @@ static int as_nobody(const char *path, int flags, const struct sqlmig_set *s, st
 
     memset(out, 0, sizeof *out);
     if (pipe(fd) != 0)
-        die("pipe");
+        setup_die("pipe");
     fflush(stdout);
     pid = fork();
     if (pid < 0)
-        die("fork");
+        setup_die("fork");
     if (pid == 0) {
         struct report rep;
         sqlmig_result r;
@@ -241,7 +220,7 @@ static int as_nobody(const char *path, int flags, const struct sqlmig_set *s, st
         } else {
             snprintf(rep.message, sizeof rep.message, "%s", sqlite3_errmsg(db));
         }
-        close_db(db);
+        setup_close(db);
         _exit(write(fd[1], &rep, sizeof rep) == (ssize_t)sizeof rep ? 0 : 4);
     }
     close(fd[1]);
@@ -263,9 +242,9 @@ static void read_only_file(int wal)
     build(wal, path, sizeof path, folder, sizeof folder);
     /* The folder is the user's, the file is not writable by anyone but root. */
     if (chown(folder, NOBODY, NOBODY) != 0 && geteuid() == 0)
-        die("chown");
+        setup_die("chown");
     if (chmod(path, 0444) != 0)
-        die("chmod");
+        setup_die("chmod");
     before = hash_file(path, &sb);
     got = as_nobody(path, SQLITE_OPEN_READWRITE, &set, &rep);
     OK(got && rep.opened && rep.readonly == 1 && rep.rc == SQLMIG_READONLY,
@@ -293,7 +272,7 @@ static void read_only_folder(int wal)
     build(wal, path, sizeof path, folder, sizeof folder);
     /* The file may be written by anyone, but no file may be created next to it. */
     if (chmod(path, 0666) != 0 || chmod(folder, 0555) != 0)
-        die("chmod");
+        setup_die("chmod");
     before = hash_file(path, &sb);
     got = as_nobody(path, SQLITE_OPEN_READWRITE, &set, &rep);
     OK(got && rep.opened && rep.readonly == 0 && rep.rc == SQLMIG_READONLY
@@ -312,7 +291,7 @@ static void read_only_folder(int wal)
     OK(after == before && sa == sb && no_journal(path), "%s, read-only folder: unchanged, no journal or WAL",
        mode(wal));
     if (chmod(folder, 0755) != 0)
-        die("chmod");
+        setup_die("chmod");
 }
 
 static void open_read_only(int wal)
@@ -331,7 +310,7 @@ static void open_read_only(int wal)
     OK(rc == SQLMIG_READONLY && r.to_version == HALF && strstr(r.message, "read-only")
        && strstr(r.message, "SQLITE_OPEN_READWRITE"),
        "%s, SQLITE_OPEN_READONLY: SQLMIG_READONLY, says to open it read-write (%s)", mode(wal), r.message);
-    close_db(db);
+    setup_close(db);
     after = hash_file(path, &sa);
     OK(after == before && sa == sb && no_journal_or_empty(path, wal), "%s, SQLITE_OPEN_READONLY: unchanged, no "
        "journal%s", mode(wal), wal ? ", an empty WAL (a read-only connection cannot remove it)" : "");
@@ -361,11 +340,11 @@ static void held_lock(int wal)
     build(wal, path, sizeof path, folder, sizeof folder);
     before = hash_file(path, &sb);
     if (pipe(held) != 0 || pipe(release) != 0)
-        die("pipe");
+        setup_die("pipe");
     fflush(stdout);
     pid = fork();
     if (pid < 0)
-        die("fork");
+        setup_die("fork");
     if (pid == 0) { /* holds the database until told to let go */
         sqlite3 *other = NULL;
         close(held[0]);
@@ -382,7 +361,7 @@ static void held_lock(int wal)
     close(held[1]);
     close(release[0]);
     if (read(held[0], &c, 1) != 1)
-        die("the lock holder did not start");
+        setup_die("the lock holder did not start");
     db = open_db(path, SQLITE_OPEN_READWRITE);
     t0 = now_s();
     rc = migrate(db, &set, 300, &r);
@@ -397,19 +376,19 @@ static void held_lock(int wal)
     OK(sqlite3_get_autocommit(db) && r.to_version == (wal ? HALF : 0) && r.version == (wal ? 9 : 0),
        "%s, locked: nothing open; %s", mode(wal), wal ? "9 not started, at 8" : "the ledger could not be read");
     if (write(release[1], "x", 1) != 1)
-        die("release");
+        setup_die("release");
     close(release[1]);
     close(held[0]);
     OK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
        "%s, locked: the holder let go", mode(wal));
-    close_db(db);
+    setup_close(db);
     after = hash_file(path, &sa);
     OK(after == before && sa == sb && no_journal(path), "%s, locked: unchanged, no journal or WAL", mode(wal));
     db = open_db(path, SQLITE_OPEN_READWRITE);
     rc = migrate(db, &set, 300, &r);
     OK(rc == SQLMIG_OK && r.to_version == H_COUNT && strcmp(qtext(db, "PRAGMA integrity_check", ok, sizeof ok), "ok") == 0,
        "%s, locked: once released, the next run reaches 16 (%s)", mode(wal), r.message);
-    close_db(db);
+    setup_close(db);
 }
 
 /* ---- not a database -------------------------------------------------------- */
@@ -438,7 +417,7 @@ static void not_a_database(int random)
         }
     }
     if (!f || fclose(f) != 0)
-        die(path);
+        setup_die(path);
     before = hash_file(path, &sb);
     db = open_db(path, SQLITE_OPEN_READWRITE);
     rc = migrate(db, &set, 0, &r);
@@ -446,7 +425,7 @@ static void not_a_database(int random)
        "%s: SQLMIG_SQLITE with SQLITE_NOTADB (%s, %d): %s", what, sqlmig_errname(rc), r.sqlite_code, r.message);
     OK(strstr(r.message, "read the ledger: file is not a database") && strstr(r.message, "check the path"),
        "%s: the message says what and what to do", what);
-    close_db(db);
+    setup_close(db);
     after = hash_file(path, &sa);
     OK(after == before && sa == sb && no_journal(path), "%s: unchanged, no journal or WAL", what);
 }
@@ -479,7 +458,7 @@ int main(void)
     int wal;
 
     if (!mkdtemp(dir) || chmod(dir, 0755) != 0) /* nobody must reach the folders inside */
-        die("mkdtemp");
+        setup_die("mkdtemp");
     tap_diag("SQLite %s; files in %s; %s", sqlite3_libversion(), dir,
              geteuid() == 0 ? "root: permission cases run as uid 65534" : "not root");
     for (wal = 0; wal <= 1; wal++) {

@@ -45,6 +45,7 @@
 */
 #include "sqlmig.h"
 #include "tap.h"
+#include "setup.h"
 #include "dbq.h"
 #include "faultvfs.h"
 #include "history.h"
@@ -159,20 +160,7 @@ static uint64_t fingerprint(sqlite3 *db, int64_t *rows)
 
 /* ---- files ------------------------------------------------------------ */
 
-static _Noreturn void die(const char *what)
-{
-    tap_diag("setup failed: %s: %s", what, strerror(errno));
-    exit(2);
-}
 
-/* Every statement is finalized before a close, so anything but OK is a bug here. */
-static void close_db(sqlite3 *db)
-{
-    if (sqlite3_close(db) != SQLITE_OK) {
-        tap_diag("sqlite3_close: %s", sqlite3_errmsg(db));
-        exit(2);
-    }
-}
 
 static void remove_db(const char *p)
 {
@@ -183,7 +171,7 @@ static void remove_db(const char *p)
     for (i = 0; i < 4; i++) {
         snprintf(name, sizeof name, "%s%s", p, suffix[i]);
         if (unlink(name) != 0 && errno != ENOENT)
-            die(name);
+            setup_die(name);
     }
 }
 
@@ -194,10 +182,10 @@ static unsigned char *slurp(const char *p, size_t *len)
     long n;
 
     if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        die(p);
+        setup_die(p);
     buf = malloc((size_t)n + 1);
     if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        die(p);
+        setup_die(p);
     fclose(f);
     *len = (size_t)n;
     return buf;
@@ -207,7 +195,7 @@ static void spill(const char *p, const unsigned char *buf, size_t len)
 {
     FILE *f = fopen(p, "wb");
     if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
-        die(p);
+        setup_die(p);
 }
 
 static sqlite3 *open_at(const char *p, const char *vfs)
@@ -220,15 +208,6 @@ static sqlite3 *open_at(const char *p, const char *vfs)
     return db;
 }
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        tap_diag("setup SQL failed: %s: %s", sql, err);
-        sqlite3_free(err);
-        exit(2);
-    }
-}
 
 /* The database file of a trial, at its start: empty or at HALF. */
 static void prepare(const struct config *cf)
@@ -242,8 +221,8 @@ static void prepare(const struct config *cf)
     }
     if (cf->wal) { /* WAL is a property of the file: set before the run */
         db = open_at(path, NULL);
-        exec(db, "PRAGMA journal_mode=WAL");
-        close_db(db);
+        setup_exec(db, "PRAGMA journal_mode=WAL");
+        setup_close(db);
     }
 }
 
@@ -280,7 +259,7 @@ static void build_references(int wal)
         }
         ref[v] = fingerprint(db, &ref_rows[v]);
         if (v == HALF) { /* closing checkpoints a WAL: the file alone is the database */
-            close_db(db);
+            setup_close(db);
             free(template_db);
             template_db = slurp(path, &template_len);
             db = open_at(path, NULL);
@@ -290,7 +269,7 @@ static void build_references(int wal)
     if (sqlite3_prepare_v2(db, "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL "
                            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND tbl_name <> 'schema_migrations' "
                            "ORDER BY type, name", -1, &st, NULL) != SQLITE_OK)
-        die("read the final schema");
+        setup_die("read the final schema");
     for (i = 0; i < full.object_count; i++) {
         free((void *)objects[i].type);
         free((void *)objects[i].name);
@@ -307,25 +286,25 @@ static void build_references(int wal)
     full.count = H_COUNT;
     full.objects = objects;
     full.object_count = n;
-    close_db(db);
+    setup_close(db);
 
     /* 11's statements one at a time, from a copy at version 10. */
     snprintf(p2, sizeof p2, "%s.notx", path);
     remove_db(p2);
     if (wal) {
         db = open_at(p2, NULL);
-        exec(db, "PRAGMA journal_mode=WAL");
-        close_db(db);
+        setup_exec(db, "PRAGMA journal_mode=WAL");
+        setup_close(db);
     }
     db = open_at(p2, NULL);
     if (migrate_to(db, H_NOTX_VERSION - 1, 0, &r) != SQLMIG_OK)
-        die("reference run to 10");
+        setup_die("reference run to 10");
     ref_notx[0] = fingerprint(db, NULL);
     for (i = 0; i < H_NOTX_STEPS; i++) {
-        exec(db, history_notx_steps[i]);
+        setup_exec(db, history_notx_steps[i]);
         ref_notx[i + 1] = fingerprint(db, NULL);
     }
-    close_db(db);
+    setup_close(db);
     remove_db(p2);
 }
 
@@ -488,7 +467,7 @@ static int trial(const struct config *cf, int cls, int persistent, unsigned long
     why[0] = '\0';
     prepare(cf);
     db = open_at(path, VFS);
-    exec(db, "PRAGMA foreign_keys=ON"); /* sqlmig must restore it */
+    setup_exec(db, "PRAGMA foreign_keys=ON"); /* sqlmig must restore it */
     faultvfs_busy(cls == CLS_BUSY);
     faultvfs_reset();
     faultvfs_arm(cls == CLS_BUSY ? FV_LOCK : cls, k, persistent);
@@ -498,7 +477,7 @@ static int trial(const struct config *cf, int cls, int persistent, unsigned long
     fk = (int)qint(db, "PRAGMA foreign_keys");
     unlock_failed = faultvfs_unlock_failed();
     if (persistent) { /* the program dies while the disk still fails */
-        close_db(db);
+        setup_close(db);
         db = NULL;
     }
     faultvfs_heal();
@@ -506,7 +485,7 @@ static int trial(const struct config *cf, int cls, int persistent, unsigned long
     /* A lock whose release failed stays held, by the real VFS too, until
     ** the connection is closed: another connection could wait on it forever. */
     if (db && unlock_failed) {
-        close_db(db);
+        setup_close(db);
         db = NULL;
     }
 
@@ -616,8 +595,8 @@ static int trial(const struct config *cf, int cls, int persistent, unsigned long
 #undef CHECK
 out:
     if (db)
-        close_db(db);
-    close_db(check);
+        setup_close(db);
+    setup_close(check);
     if (why[0])
         t->failed++;
     return why[0] != '\0';
@@ -641,7 +620,7 @@ static int measure(const struct config *cf, unsigned long n[FV_NCLASS])
         /* Before the close: a trial heals before it closes. */
         for (i = 0; i < FV_NCLASS; i++)
             (pass ? again : n)[i] = faultvfs_calls(i);
-        close_db(db);
+        setup_close(db);
         if (rc != SQLMIG_OK) {
             tap_diag("fault-free run failed: %s", r.message);
             return 0;
@@ -787,10 +766,10 @@ int main(int argc, char **argv)
     }
     snprintf(dir, sizeof dir, "%s/sqlmig-faults-XXXXXX", tmp_root());
     if (!mkdtemp(dir))
-        die("mkdtemp");
+        setup_die("mkdtemp");
     snprintf(path, sizeof path, "%s/f.db", dir);
     if (faultvfs_register(VFS) != SQLITE_OK)
-        die("faultvfs_register");
+        setup_die("faultvfs_register");
     faultvfs_fast_sleep(1);
     tap_diag("SQLite %s; files in %s", sqlite3_libversion(), dir);
 

@@ -15,6 +15,7 @@
 */
 #include "sqlmig.h"
 #include "tap.h"
+#include "setup.h"
 #include "dbq.h"
 
 #include <sqlite3.h>
@@ -321,15 +322,6 @@ static const struct hostile cases[] = {
 static char dir[] = "/tmp/sqlmig-hostile-XXXXXX";
 static int ndb;
 
-static void exec_or_die(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        tap_diag("setup SQL failed: %s: %s", err, sql);
-        sqlite3_free(err);
-        exit(2);
-    }
-}
 
 /* A new database file built by `sql`, closed again; its path in path. */
 static void build(const char *sql, char *path, size_t size)
@@ -341,7 +333,7 @@ static void build(const char *sql, char *path, size_t size)
         tap_diag("cannot create %s: %s", path, sqlite3_errmsg(db));
         exit(2);
     }
-    exec_or_die(db, sql);
+    setup_exec(db, sql);
     if (sqlite3_close(db) != SQLITE_OK) {
         tap_diag("cannot close %s", path);
         exit(2);
