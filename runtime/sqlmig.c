@@ -6,8 +6,13 @@
 **
 ** Depends on C11 and SQLite only. No global mutable state, nothing printed,
 ** no heap allocation of its own: SQL text and messages are built in stack
-** buffers. The ledger and the embedded set are both sorted by version, so
-** every check is one merge walk over one query (walk()).
+** buffers. Every call but the up-to-date one works on a connection of its
+** own (open_own()), so nothing of the caller's connection reaches a
+** migration and nothing of a migration reaches it. The ledger and the set
+** are both sorted by version, so every check is one merge walk over one
+** query (walk()). In this file, in order: messages; statements of ours;
+** sqlmig's connection; the ledger; the statement runner (every migration,
+** and the snapshot, runs through run()); sqlmig_migrate(); the other calls.
 */
 #include "sqlmig.h"
 
@@ -23,18 +28,7 @@
 #define PRINTF(f, a)
 #endif
 
-/* Internal results of a walk visitor, never returned to the caller. */
-#define WAIT (-1) /* a migration is running outside a transaction elsewhere */
-#define STOP (-2) /* found the next pending migration */
-#define FOUND (-3) /* missing(): the table exists after all */
-#define USABLE (-4) /* ledger(): a table sqlmig can use is there */
-
-/* How ledger() looks at what has the ledger's name. */
-#define PEEK 0  /* a read without the lock failed: it may have just been created */
-#define FINAL 1 /* a statement on it failed: say what is there */
-#define CHECK 2 /* before writing: it must be a table that sqlmig can use */
-
-/* Statements on the ledger: exec() puts its quoted name in place of '@'. */
+/* Statements on the ledger: prepare() puts its quoted name in place of '@'. */
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 #define LEDGER_COLUMNS                                                        \
     "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, " \
@@ -50,45 +44,39 @@
 #define UPDATE_ROW                                                            \
     "UPDATE main.@ SET execution_ms = ?2, applied_at = " NOW " WHERE version = ?1"
 
-/* The fields used most come first: a short offset away in the machine code. */
-struct ctx {
-    sqlite3 *db;
+/*
+** sqlmig's connection before every migration: SQLite's documented defaults
+** for each setting that changes what SQL does, whatever this SQLite was
+** compiled with and whatever the migration before set.
+*/
+#define BASELINE                                                                          \
+    "PRAGMA foreign_keys=0;PRAGMA recursive_triggers=0;PRAGMA case_sensitive_like=0;"     \
+    "PRAGMA legacy_alter_table=0;PRAGMA reverse_unordered_selects=0;PRAGMA query_only=0;" \
+    "PRAGMA ignore_check_constraints=0;PRAGMA defer_foreign_keys=0;"                      \
+    "PRAGMA writable_schema=0;PRAGMA trusted_schema=1;PRAGMA automatic_index=1;"           \
+    "PRAGMA locking_mode=NORMAL"
+
+/* What every call has: the connections, the options, where results go. */
+struct call {
+    sqlite3 *db;    /* the connection in use: sqlmig's own once open_own() ran */
+    sqlite3 *host;  /* the caller's */
     const struct sqlmig_set *set;
     const sqlmig_options *o;
     sqlmig_result *res;
-    /* The migration being applied, or next to be: sqlfail() names it. */
-    const struct sqlmig_migration *cur;
-    const struct sqlmig_migration *started; /* no-transaction migration under way */
-    const struct sqlmig_migration *last;    /* the last one applied in the open transaction */
-    /* What the last walk found. */
-    size_t first, pending, left; /* left: pending at the last full walk, minus ours */
-    int64_t newest;
-    size_t next, done; /* next to look at; applied in the open transaction */
-    int in_tx, committing; /* committing: a COMMIT of ours was issued and has not succeeded */
-    int partial, plan;
-    int wait_ms;        /* how long to wait for a started migration */
-    int own_busy;       /* the connection's busy timeout before the call; -1: not changed */
-    int stale;          /* another connection committed since our last transaction */
-    int snap;           /* a fresh database may be created from the snapshot */
-    const struct sqlmig_migration *wait;
-    int (*visit)(struct ctx *, const struct sqlmig_status_row *);
-    const char *table;  /* ledger name as given */
-    int64_t target;     /* newest version to apply */
-    /* Apply state: foreign_keys as found (-1: untouched), data_version of
-    ** our last transaction, newest version this call applied. */
-    int64_t fk, dv, top;
-    int64_t fresh;      /* the main database had nothing in it under our lock */
-    struct sqlmig_migration whole; /* the snapshot, as a migration that run() can run */
-    int (*cb)(void *, const struct sqlmig_status_row *);
-    void *cb_ctx;
-    /* sqlmig_verify(): problems found, the first one, whether logged. */
-    int problems, logged;
-    sqlmig_result *first_problem;
-    char qt[404];       /* the ledger name, quoted: "name" with " doubled */
+    const char *table; /* the ledger's name as given */
+    const struct sqlmig_migration *cur; /* being applied, or next: a failure names it */
+    int wait_ms;       /* busy timeout of sqlmig's connection */
+    int copy;          /* db is a private copy of the caller's in-memory database */
+    int wrote;         /* a COMMIT of ours succeeded (on a copy: copy it back) */
+    int logged;        /* the error was logged already */
+    char qt[404];      /* the ledger's name, quoted: "name" with " doubled */
 };
 
+/* ---- messages ------------------------------------------------------------ */
+
+/* The message is the cause alone until where() and append() add to it. */
 static int PRINTF(4, 5)
-fail(struct ctx *c, int code, const struct sqlmig_migration *m, const char *fmt, ...)
+fail(struct call *c, int code, const struct sqlmig_migration *m, const char *fmt, ...)
 {
     sqlmig_result *r = c->res;
     va_list ap;
@@ -101,11 +89,35 @@ fail(struct ctx *c, int code, const struct sqlmig_migration *m, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(r->message, sizeof r->message, fmt, ap);
     va_end(ap);
+    r->cause_at = 0;
+    r->cause_len = strlen(r->message);
     return code;
 }
 
+/* Put "file:line:col: " ("file: " without a line) before the cause. */
+static void where(struct call *c, const char *file, int line, int col)
+{
+    sqlmig_result *r = c->res;
+    char p[320];
+    size_t n = (size_t)(line ? snprintf(p, sizeof p, "%s:%d:%d: ", file, line, col)
+                             : snprintf(p, sizeof p, "%s: ", file));
+    size_t len = r->cause_len;
+
+    if (n >= sizeof p)
+        n = sizeof p - 1;
+    if (n + len >= sizeof r->message)
+        len = sizeof r->message - 1 - n;
+    memmove(r->message + n, r->message, len);
+    memcpy(r->message, p, n);
+    r->message[n + len] = '\0';
+    r->cause_at = n;
+    r->cause_len = len;
+    r->line = line;
+    r->column = col;
+}
+
 /* Add to the message already in res (a consequence, a piece of advice). */
-static void PRINTF(2, 3) append(struct ctx *c, const char *fmt, ...)
+static void PRINTF(2, 3) append(struct call *c, const char *fmt, ...)
 {
     size_t n = strlen(c->res->message);
     va_list ap;
@@ -113,6 +125,29 @@ static void PRINTF(2, 3) append(struct ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->res->message + n, sizeof c->res->message - n, fmt, ap);
     va_end(ap);
+}
+
+/* Names from the database or the options may hold anything: a control
+** character must not start a line of its own in a log. */
+static void printable(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
+static void PRINTF(3, 4) log_line(struct call *c, int level, const char *fmt, ...)
+{
+    char line[1280];
+    va_list ap;
+
+    if (!c->o->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    printable(line);
+    c->o->log(c->o->log_ctx, level, line);
 }
 
 /* What to do about a cause that lies in the environment, not in the SQL:
@@ -149,19 +184,21 @@ static int code_of(int sqlite_code, int otherwise)
                                                      : otherwise;
 }
 
-/* A SQLite error outside any migration's SQL; `what` names the operation. */
-static int sqlfail(struct ctx *c, int rc, const char *what)
+/*
+** A SQLite error outside any migration's SQL; `what` names the operation.
+** While a migration is being applied, the message names it: its BEGIN, its
+** ledger row or its COMMIT failed.
+*/
+static int sqlite_failed(struct call *c, int rc, const char *what)
 {
+    const struct sqlmig_migration *m = c->cur;
     int code = code_of(rc, SQLMIG_SQLITE);
 
-    /* While applying, name the migration: its BEGIN, ledger row or COMMIT failed. */
-    fail(c, code, c->cur, "%s%s%s: %s", c->cur ? c->cur->file : "", c->cur ? ": " : "", what,
-         sqlite3_errmsg(c->db));
+    fail(c, code, m, "%s: %s", what, sqlite3_errmsg(c->db));
+    if (m)
+        where(c, m->file, 0, 0);
     c->res->sqlite_code = sqlite3_extended_errcode(c->db);
-    if (code == SQLMIG_BUSY && c->o->busy_timeout_ms < 0)
-        append(c, " (another connection held it, and the connection's own busy handler gave up: "
-               "retry, or give it a longer timeout)");
-    else if (code == SQLMIG_BUSY)
+    if (code == SQLMIG_BUSY)
         append(c, " (another connection held it longer than the busy timeout of %d ms: "
                "retry, or raise busy_timeout_ms)", c->wait_ms);
     else
@@ -169,20 +206,7 @@ static int sqlfail(struct ctx *c, int rc, const char *what)
     return code;
 }
 
-static void PRINTF(3, 4) say(struct ctx *c, int level, const char *fmt, ...)
-{
-    char line[1280];
-    va_list ap;
-
-    if (!c->o->log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    c->o->log(c->o->log_ctx, level, line);
-}
-
-static const char *col(sqlite3_stmt *st, int i)
+static const char *text_of(sqlite3_stmt *st, int i)
 {
     const char *s = (const char *)sqlite3_column_text(st, i);
     return s ? s : "NULL";
@@ -202,6 +226,222 @@ static int64_t since(int64_t t)
     int64_t ms = now_ms() - t;
     return ms < 0 ? 0 : ms;
 }
+
+/* ---- statements of ours ---------------------------------------------------- */
+
+/* Prepare sql with the quoted ledger name in place of its '@', if any. */
+static int prepare(struct call *c, const char *sql, sqlite3_stmt **st)
+{
+    const char *at = strchr(sql, '@');
+    char buf[768];
+
+    if (at) {
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - sql), sql, c->qt, at + 1);
+        sql = buf;
+    }
+    return sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+}
+
+static int missing(struct call *c, int rc, const char *what, int final);
+
+/*
+** Run one statement of ours to its end, binding ?1 v, ?2 ms, ?3 m's name and
+** ?4 m's checksum where present. A query (out given) stores the first column
+** of its first row in *out (unchanged if no row). A statement on the ledger
+** that does not prepare asks missing() whether the ledger is gone.
+*/
+static int exec(struct call *c, const struct sqlmig_migration *m, const char *what, const char *sql,
+                int64_t v, int64_t ms, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(c, sql, &st), i, n;
+
+    if (rc != SQLITE_OK && !out) {
+        if ((rc = missing(c, rc, what, 1)) != 0)
+            return rc;
+        /* Only sqlmig_resolve() finds no ledger: a migration cannot drop it. */
+        return fail(c, SQLMIG_TARGET, NULL, "there is no ledger table %s", c->qt);
+    }
+    n = rc == SQLITE_OK ? sqlite3_bind_parameter_count(st) : 0;
+    for (i = 1; i <= n && rc == SQLITE_OK; i++) /* ?3 and ?4 only in statements that have m */
+        rc = i <= 2 ? sqlite3_bind_int64(st, i, i == 1 ? v : ms)
+           : m      ? sqlite3_bind_text(st, i, i == 3 ? m->name : m->checksum, -1, SQLITE_STATIC)
+                    : SQLITE_MISUSE;
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && out) {
+            *out = sqlite3_column_int64(st, 0);
+            out = NULL; /* the first row only */
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : sqlite_failed(c, rc, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int simple(struct call *c, const char *sql)
+{
+    return exec(c, NULL, sql, sql, 0, 0, NULL);
+}
+
+/* The first column of the first row of sql (with ?1 bound to v, if any). */
+static int query_int(struct call *c, const char *sql, int64_t v, int64_t *out)
+{
+    return exec(c, NULL, sql, sql, v, 0, out);
+}
+
+/*
+** Run, one at a time, the statements that the query `gen` writes (the first
+** column of its first row), until it writes none: the DROPs or DETACHes of
+** what a migration left. One at a time, since a schema cannot change under
+** the query that reads it.
+*/
+static int drain(struct call *c, const char *gen)
+{
+    sqlite3_stmt *st;
+    char sql[640];
+    int rc, n;
+
+    for (;;) {
+        st = NULL;
+        if ((rc = sqlite3_prepare_v2(c->db, gen, -1, &st, NULL)) == SQLITE_OK)
+            rc = sqlite3_step(st);
+        n = rc == SQLITE_ROW ? snprintf(sql, sizeof sql, "%s", text_of(st, 0)) : 0;
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE)
+            return 0;
+        if (rc != SQLITE_ROW)
+            return sqlite_failed(c, rc, "clean up after a migration");
+        if ((size_t)n >= sizeof sql)
+            return fail(c, SQLMIG_MISUSE, NULL, "a migration left an object whose name is too long to drop: %.80s", sql);
+        if ((rc = simple(c, sql)) != 0)
+            return rc;
+    }
+}
+
+/* ---- sqlmig's connection ---------------------------------------------------- */
+
+/* Append `sep` (unless 0), then s with what a URI would read in it escaped,
+** to the URI of 1024 bytes being built in uri[*n]. */
+static void uri_put(char *uri, size_t *n, char sep, const char *s)
+{
+    if (sep && *n + 4 < 1024)
+        uri[(*n)++] = sep;
+    for (; *s && *n + 4 < 1024; s++)
+        *n += (size_t)snprintf(uri + *n, 1024 - *n, strchr("%?#&=", *s) ? "%%%02X" : "%c", (unsigned char)*s);
+    uri[*n] = '\0';
+}
+
+static int baseline(struct call *c)
+{
+    int rc = sqlite3_exec(c->db, BASELINE, NULL, NULL, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_busy_timeout(c->db, c->wait_ms);
+    return rc == SQLITE_OK ? 0 : sqlite_failed(c, rc, "set sqlmig's connection to its baseline");
+}
+
+/*
+** Open sqlmig's connection to the caller's main database: the same file
+** through the same VFS, with the same URI parameters (a cipher's key, a
+** VFS's options); or, for an in-memory or temporary database, which no
+** other connection can open, a private in-memory copy that close_own()
+** copies back. Then its baseline, and options->connect.
+*/
+static int open_own(struct call *c)
+{
+    sqlite3_vfs *vfs = NULL;
+    sqlite3 *own = NULL;
+    const char *f = sqlite3_db_filename(c->host, "main"), *name = f, *k;
+    char uri[1024];
+    size_t n = 0;
+    int i, rc, flags = SQLITE_OPEN_EXRESCODE
+                     | (sqlite3_db_readonly(c->host, "main") == 1 ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+
+    if (sqlite3_file_control(c->host, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) != SQLITE_OK || !vfs
+        || sqlite3_vfs_find(vfs->zName) != vfs)
+        return fail(c, SQLMIG_MISUSE, NULL, "the connection's VFS is not a registered one (sqlite3_vfs_register), "
+                    "so sqlmig cannot open its own connection to the database");
+    c->copy = !f || !*f;
+    if (c->copy) {
+        name = ":memory:";
+        flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE;
+    } else if (sqlite3_uri_key(f, 0)) { /* file:PATH?k=v&k=v */
+        memcpy(uri, "file:", 6);
+        n = 5;
+        uri_put(uri, &n, 0, f);
+        for (i = 0; (k = sqlite3_uri_key(f, i)) != NULL; i++) {
+            uri_put(uri, &n, i ? '&' : '?', k);
+            uri_put(uri, &n, '=', sqlite3_uri_parameter(f, k));
+        }
+        if (n + 4 >= sizeof uri)
+            return fail(c, SQLMIG_MISUSE, NULL, "the database's name and URI parameters are too long for sqlmig "
+                        "to open its own connection (%zu bytes or more)", n);
+        name = uri;
+        flags |= SQLITE_OPEN_URI;
+    }
+    rc = sqlite3_open_v2(name, &own, flags, c->copy ? NULL : vfs->zName);
+    if (rc != SQLITE_OK) {
+        fail(c, code_of(rc, SQLMIG_SQLITE), NULL, "sqlmig cannot open its own connection to the database: %s",
+             own ? sqlite3_errmsg(own) : "out of memory");
+        c->res->sqlite_code = rc;
+        append(c, "%s", advice(rc));
+        sqlite3_close(own);
+        return code_of(rc, SQLMIG_SQLITE);
+    }
+    c->db = own;
+    /* Double-quoted strings as in SQLite's default build: a history relies on them. */
+    sqlite3_db_config(own, SQLITE_DBCONFIG_DQS_DDL, 1, (int *)NULL);
+    sqlite3_db_config(own, SQLITE_DBCONFIG_DQS_DML, 1, (int *)NULL);
+    if ((rc = baseline(c)) != 0)
+        return rc;
+    if (c->copy) {
+        sqlite3_backup *b = sqlite3_backup_init(own, "main", c->host, "main");
+        rc = b ? sqlite3_backup_step(b, -1) : SQLITE_NOMEM;
+        rc = sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK : rc ? rc : SQLITE_ERROR;
+        if (rc != SQLITE_OK)
+            return sqlite_failed(c, rc, "copy the in-memory database to sqlmig's connection");
+    }
+    if (c->o->connect && c->o->connect(c->o->hook_ctx, own) != 0)
+        return fail(c, SQLMIG_ABORTED, NULL, "the connect callback refused sqlmig's connection");
+    return 0;
+}
+
+/* Close sqlmig's connection, copying an in-memory database back first. */
+static int close_own(struct call *c, int rc)
+{
+    sqlite3_backup *b;
+    int r = SQLITE_OK;
+
+    if (c->db == c->host)
+        return rc;
+    if (c->copy && c->wrote) {
+        b = sqlite3_backup_init(c->host, "main", c->db, "main");
+        r = b ? sqlite3_backup_step(b, -1) : SQLITE_NOMEM;
+        r = sqlite3_backup_finish(b) == SQLITE_OK && r == SQLITE_DONE ? SQLITE_OK : r ? r : SQLITE_ERROR;
+        if (r != SQLITE_OK && rc == 0) {
+            fail(c, SQLMIG_SQLITE, NULL, "copy the migrated in-memory database back to the caller's connection: %s",
+                 sqlite3_errstr(r));
+            rc = SQLMIG_SQLITE;
+        }
+    }
+    sqlite3_close_v2(c->db);
+    c->db = c->host;
+    return rc;
+}
+
+/* Every call ends here: sqlmig's connection closed, the error said once. */
+static int end_call(struct call *c, int rc)
+{
+    rc = close_own(c, rc);
+    c->res->code = rc;
+    printable(c->res->message);
+    if (rc && !c->logged)
+        log_line(c, SQLMIG_LOG_ERROR, "%s", c->res->message);
+    return rc;
+}
+
+/* ---- the ledger ------------------------------------------------------------- */
 
 /*
 ** What has the ledger's name, in one query. The inner SELECT gives its type;
@@ -233,37 +473,41 @@ static int64_t since(int64_t t)
     "'the definition (' || s.sql || ')') AS d, "                                                 \
     "s.type = 'table' AND (SELECT sum(lower(name) IN ('version', 'execution_ms', 'name', "        \
     "'checksum', 'applied_at')) = 5 AND min(CASE "                                                \
-    "WHEN lower(name) IN ('version', 'execution_ms') THEN type LIKE '%INT%' "                     \
+    "WHEN lower(name) IN ('version', 'execution_ms') THEN instr(upper(type), 'INT') > 0 "         \
     "AND pk = (lower(name) = 'version') "                                                         \
-    "WHEN lower(name) IN ('name', 'checksum', 'applied_at') THEN pk = 0 AND type NOT LIKE "       \
-    "'%INT%' AND (type LIKE '%CHAR%' OR type LIKE '%CLOB%' OR type LIKE '%TEXT%') "               \
+    "WHEN lower(name) IN ('name', 'checksum', 'applied_at') THEN pk = 0 AND "                     \
+    "instr(upper(type), 'INT') = 0 AND (instr(upper(type), 'CHAR') OR instr(upper(type), 'CLOB') " \
+    "OR instr(upper(type), 'TEXT')) "                                                             \
     "ELSE pk = 0 AND (dflt_value IS NOT NULL OR NOT \"notnull\") END) "                           \
     "FROM pragma_table_info(?1, 'main')) AS ok "                                                  \
     "FROM main.sqlite_schema AS s WHERE s.name = ?1 COLLATE NOCASE AND s.type <> 'trigger')"
 
+/* How shape() looks at what has the ledger's name. */
+enum look { LOOK_PEEK, LOOK_FINAL, LOOK_CHECK };
+
 /*
 ** Look at what has the ledger's name (a trigger's name is another
-** namespace). Returns 0 when nothing has it; FOUND when something does and
-** `how` is PEEK; for a table sqlmig can use, 0 under CHECK and USABLE under
-** FINAL; otherwise SQLMIG_LEDGER, with a message that says what is there.
+** namespace). *found: 0 nothing has it; 1 something does; 2 a table sqlmig
+** can use. Under LOOK_PEEK anything found is only found (another process may
+** have just created the ledger); otherwise one sqlmig cannot use is
+** SQLMIG_LEDGER, with a message that says what is there.
 */
-static int ledger(struct ctx *c, int how)
+static int shape(struct call *c, enum look how, int *found)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(c->db, SHAPE, -1, &st, NULL);
 
+    *found = 0;
     if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC)) == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         rc = 0;
     else if (rc != SQLITE_ROW)
-        rc = sqlfail(c, rc, "read the ledger");
-    else if (how == PEEK)
-        rc = FOUND;
-    else if (sqlite3_column_int(st, 0))
-        rc = how == CHECK ? 0 : USABLE;
+        rc = sqlite_failed(c, rc, "read the ledger");
+    else if ((*found = 1 + sqlite3_column_int(st, 0)) == 2 || how == LOOK_PEEK)
+        rc = 0;
     else
-        rc = fail(c, SQLMIG_LEDGER, NULL, "%s", col(st, 1));
+        rc = fail(c, SQLMIG_LEDGER, NULL, "%s", text_of(st, 1));
     sqlite3_finalize(st);
     return rc;
 }
@@ -274,90 +518,36 @@ static int ledger(struct ctx *c, int how)
 ** tool's ledger: SQLMIG_LEDGER), or SQLite failed on a table that sqlmig can
 ** use (a trigger on it that names a dropped table, say: SQLite's message).
 ** Decided by looking in sqlite_schema, never by parsing SQLite's message.
-** Unless `final`, whatever is found is only FOUND: another process may have
-** just created the ledger.
+** Unless `final`, a ledger that turns up is only *found: another process
+** may have just created it, and the caller prepares again.
 */
-static int missing(struct ctx *c, int rc, const char *what, int final)
+static int missing(struct call *c, int rc, const char *what, int final)
 {
     char err[256];
-    int x = sqlite3_extended_errcode(c->db);
+    int x = sqlite3_extended_errcode(c->db), found;
 
     if (rc != SQLITE_ERROR)
-        return sqlfail(c, rc, what);
+        return sqlite_failed(c, rc, what);
     snprintf(err, sizeof err, "%s", sqlite3_errmsg(c->db));
-    if ((rc = ledger(c, final ? FINAL : PEEK)) != USABLE)
+    if ((rc = shape(c, final ? LOOK_FINAL : LOOK_PEEK, &found)) != 0 || found == 0)
         return rc;
+    if (!final)
+        return -1; /* found: prepare again */
     fail(c, SQLMIG_SQLITE, NULL, "%s: %s", what, err);
     c->res->sqlite_code = x;
     return SQLMIG_SQLITE;
 }
 
-/* Prepare tmpl with the quoted ledger name in place of its '@', if any. */
-static int prepare(struct ctx *c, const char *tmpl, sqlite3_stmt **st)
-{
-    const char *at = strchr(tmpl, '@');
-    char sql[768];
+/* What a walk of the ledger found. */
+struct survey {
+    size_t pending, first; /* pending up to the target, and the index of the first */
+    int64_t newest;        /* newest applied version */
+    size_t unknown;        /* applied versions the set does not have (allowed) */
+    const struct sqlmig_migration *started; /* marked started: being waited for */
+    int stop;              /* a visitor has seen enough */
+};
 
-    if (at) {
-        snprintf(sql, sizeof sql, "%.*s%s%s", (int)(at - tmpl), tmpl, c->qt, at + 1);
-        tmpl = sql;
-    }
-    return sqlite3_prepare_v2(c->db, tmpl, -1, st, NULL);
-}
-
-/*
-** Run one statement of ours to its end, binding ?1 v, ?2 ms, ?3 m's name and
-** ?4 m's checksum where present. A query (out given) stores the first column
-** of its first row in *out (unchanged if no row) and reports any failure as
-** it is; a statement that does not prepare asks missing() whether the
-** ledger is gone.
-*/
-static int exec(struct ctx *c, const char *what, const char *tmpl, int64_t v,
-                int64_t ms, const struct sqlmig_migration *m, int64_t *out)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(c, tmpl, &st), i, n;
-
-    if (rc != SQLITE_OK && !out) {
-        /* Only sqlmig_resolve() can find no ledger, unless a migration
-        ** dropped or renamed it. */
-        if ((rc = missing(c, rc, what, 1)) != 0)
-            return rc;
-        if (c->cur)
-            return fail(c, SQLMIG_MIGRATION, c->cur, "%s dropped or renamed the ledger table %s, "
-                        "which migrations must leave alone", c->cur->file, c->qt);
-        return fail(c, SQLMIG_TARGET, NULL, "there is no ledger table %s", c->qt);
-    }
-    n = rc == SQLITE_OK ? sqlite3_bind_parameter_count(st) : 0;
-    for (i = 1; i <= n && rc == SQLITE_OK; i++) /* ?3 and ?4 only in statements that have m */
-        rc = i <= 2 ? sqlite3_bind_int64(st, i, i == 1 ? v : ms)
-           : m      ? sqlite3_bind_text(st, i, i == 3 ? m->name : m->checksum, -1, SQLITE_STATIC)
-                    : SQLITE_MISUSE;
-    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW && out) {
-            *out = sqlite3_column_int64(st, 0);
-            out = NULL; /* the first row only */
-        }
-    }
-    rc = rc == SQLITE_DONE ? 0 : sqlfail(c, rc, what);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int simple(struct ctx *c, const char *sql)
-{
-    return exec(c, sql, sql, 0, 0, NULL, NULL);
-}
-
-/* The first column of the first row of sql (with ?1 bound to v, if any);
-** *out is unchanged if there is no row. */
-static int query_int(struct ctx *c, const char *sql, int64_t v, int64_t *out)
-{
-    return exec(c, sql, sql, v, 0, NULL, out);
-}
-
-/* ---- the ledger walk --------------------------------------------------- */
+typedef int visit_fn(void *job, struct survey *w, const struct sqlmig_status_row *r);
 
 /*
 ** Step the ledger query (version, checksum, execution_ms, name, applied_at).
@@ -366,7 +556,7 @@ static int query_int(struct ctx *c, const char *sql, int64_t v, int64_t *out)
 ** row's (*v on entry, 0 before the first row: ORDER BY leaves a repeat as
 ** the only way not to be), an execution_ms of at least -1.
 */
-static int step_row(struct ctx *c, sqlite3_stmt *st, int64_t *v, int *row)
+static int step_row(struct call *c, sqlite3_stmt *st, int64_t *v, int *row)
 {
     static const char *const field[] = { "version", "checksum", "execution_ms", "name", "applied_at" };
     static const char *const want[] = { "each version once, as an INTEGER of at least 1", "TEXT",
@@ -380,7 +570,7 @@ static int step_row(struct ctx *c, sqlite3_stmt *st, int64_t *v, int *row)
     if (rc == SQLITE_DONE)
         return 0;
     if (rc != SQLITE_ROW)
-        return sqlfail(c, rc, "read the ledger");
+        return sqlite_failed(c, rc, "read the ledger");
     for (i = 0; i < 5; i++) {
         t = sqlite3_column_type(st, i); /* before any conversion */
         if (t != (i == 0 || i == 2 ? SQLITE_INTEGER : SQLITE_TEXT)
@@ -393,17 +583,19 @@ static int step_row(struct ctx *c, sqlite3_stmt *st, int64_t *v, int *row)
     }
     return fail(c, SQLMIG_LEDGER, NULL, "the ledger table %s has a row that sqlmig did not write (version "
                 "%.20s): its %s is %s%.80s%s, where sqlmig writes %s; correct or delete that row, or " OWN_TABLE,
-                c->qt, col(st, 0), field[i], type[t], t < SQLITE_BLOB ? col(st, i) : "",
+                c->qt, text_of(st, 0), field[i], type[t], t < SQLITE_BLOB ? text_of(st, i) : "",
                 t == SQLITE_TEXT ? "'" : "", want[i]);
 }
 
 /*
 ** Merge the ledger with the set from index `from`, both in version order,
-** and pass each migration and each ledger row to c->visit() as a status row.
-** A partial walk reads only versions >= the one at `from`. Without a ledger
-** every migration is pending. Returns the first non-zero visit result.
+** and pass each migration and each ledger row to visit() as a status row,
+** until it returns an error or sets w->stop. A partial walk reads only
+** versions >= the one at `from`. Without a ledger every migration is
+** pending. On the caller's connection a statement that does not prepare is
+** only an error: sqlmig's connection will look closer.
 */
-static int walk(struct ctx *c, size_t from)
+static int walk(struct call *c, struct survey *w, size_t from, int partial, visit_fn *visit, void *job)
 {
     const struct sqlmig_migration *m = c->set->migrations, *end = m;
     struct sqlmig_status_row r;
@@ -415,33 +607,37 @@ static int walk(struct ctx *c, size_t from)
         m += from;
         end += c->set->count;
     }
-    if (c->partial && m == end)
+    w->stop = 0;
+    if (partial && m == end)
         return 0;
     /* Without a lock, the ledger may appear between two statements: if it is
     ** there after a failed prepare, prepare once more before judging it. */
-    for (i = 0; (rc = prepare(c, c->partial ? READ_LEDGER " WHERE version >= ?1 ORDER BY version"
-                                            : READ_LEDGER " ORDER BY version", &st)) != SQLITE_OK; i++)
-        if ((rc = missing(c, rc, "read the ledger", i)) != FOUND)
+    for (i = 0; (rc = prepare(c, partial ? READ_LEDGER " WHERE version >= ?1 ORDER BY version"
+                                         : READ_LEDGER " ORDER BY version", &st)) != SQLITE_OK; i++) {
+        if (c->db == c->host)
+            return sqlite_failed(c, rc, "read the ledger");
+        if ((rc = missing(c, rc, "read the ledger", i)) >= 0)
             break;
+    }
     if (rc == 0 && st) { /* else no ledger: everything is pending */
-        if (c->partial && sqlite3_bind_int64(st, 1, m->version) != SQLITE_OK)
-            rc = sqlfail(c, SQLITE_ERROR, "read the ledger");
+        if (partial && sqlite3_bind_int64(st, 1, m->version) != SQLITE_OK)
+            rc = sqlite_failed(c, SQLITE_ERROR, "read the ledger");
         else
             rc = step_row(c, st, &v, &row);
     }
-    while (rc == 0 && (row || m < end)) {
+    while (rc == 0 && !w->stop && (row || m < end)) {
         memset(&r, 0, sizeof r);
         r.execution_ms = -1;
         in_ledger = row && (m == end || m->version >= v); /* else m is pending */
         if (in_ledger) {
             r.version = v;
-            r.checksum = col(st, 1);
+            r.checksum = text_of(st, 1);
             r.execution_ms = sqlite3_column_int64(st, 2);
-            r.name = col(st, 3);
-            r.applied_at = col(st, 4);
+            r.name = text_of(st, 3);
+            r.applied_at = text_of(st, 4);
             r.state = SQLMIG_NOT_IN_SET;
-            if (v > c->newest && r.execution_ms != -1)
-                c->newest = v;
+            if (v > w->newest && r.execution_ms != -1)
+                w->newest = v;
         }
         if (m < end && (!in_ledger || m->version == v)) {
             r.version = m->version;
@@ -451,14 +647,14 @@ static int walk(struct ctx *c, size_t from)
                     : strcmp(r.checksum, m->checksum) ? SQLMIG_CHANGED : SQLMIG_APPLIED;
             m++;
         }
-        if ((rc = c->visit(c, &r)) == 0 && in_ledger)
+        if ((rc = visit(job, w, &r)) == 0 && in_ledger && !w->stop)
             rc = step_row(c, st, &v, &row);
     }
     sqlite3_finalize(st);
     return rc;
 }
 
-static int interrupted(struct ctx *c, const struct sqlmig_migration *m)
+static int interrupted(struct call *c, const struct sqlmig_migration *m)
 {
     long long v = m->version;
     return fail(c, SQLMIG_INTERRUPTED, m,
@@ -471,7 +667,7 @@ static int interrupted(struct ctx *c, const struct sqlmig_migration *m)
 }
 
 /* An applied row that stops a migration: edited, unknown or unfinished. */
-static int judge(struct ctx *c, const struct sqlmig_status_row *r)
+static int judge(struct call *c, struct survey *w, const struct sqlmig_status_row *r)
 {
     const struct sqlmig_migration *m = r->migration;
     long long v = r->version;
@@ -491,143 +687,150 @@ static int judge(struct ctx *c, const struct sqlmig_status_row *r)
     if (r->state == SQLMIG_STARTED)
         return interrupted(c, m);
     if (r->state == SQLMIG_NOT_IN_SET && !(c->o->flags & SQLMIG_ALLOW_UNKNOWN)) {
-        fail(c, SQLMIG_UNKNOWN, NULL, "version %lld (%s) is applied but is not a migration of this "
+        fail(c, SQLMIG_UNKNOWN, NULL, "version %lld (%.200s) is applied but is not a migration of this "
              "program, probably applied by a newer build of it; SQLMIG_ALLOW_UNKNOWN accepts it",
              v, r->name);
         c->res->version = r->version;
         return SQLMIG_UNKNOWN;
     }
+    w->unknown += r->state == SQLMIG_NOT_IN_SET;
     return 0;
 }
 
-/* sqlmig_migrate()'s visitor: validate, and find what is pending. */
-static int check_row(struct ctx *c, const struct sqlmig_status_row *r)
+/* ---- sqlmig_migrate() ---------------------------------------------------------- */
+
+/* What the guard saw a running migration do (struct migrate's `seen`). */
+#define SEEN_SETTING 0x01u /* set a PRAGMA: the baseline must come back */
+#define SEEN_TEMP    0x02u /* created a temp object: drop what is left */
+#define SEEN_ATTACH  0x04u /* attached a database */
+#define FK_PARENT    0x08u /* a table others may refer to lost or changed rows */
+#define FK_ALL       0x10u /* more tables than written[] holds: check them all */
+
+#define NAMES 8
+
+/* The state of one sqlmig_migrate() call. */
+struct migrate {
+    struct call c; /* first: the helpers above take &j->c */
+    struct survey w;
+    int64_t target;     /* newest version to apply */
+    int64_t dv;         /* PRAGMA data_version of our last transaction */
+    int64_t top;        /* newest version this call applied */
+    size_t next;        /* index of the migration after the last one applied */
+    size_t done;        /* applied in the open transaction */
+    size_t left;        /* pending at the last full walk, minus ours */
+    int in_tx;          /* a transaction of ours is open (SQLite may have ended it) */
+    int committing;     /* a COMMIT of ours was issued and has not succeeded */
+    int stale;          /* another connection committed since our last transaction */
+    int batch;          /* commit only at the end, or before a migration that needs its own */
+    int fresh;          /* the database had nothing in it under our lock */
+    int snap;           /* the snapshot may create it */
+    int prepared;       /* the file was given the snapshot's settings */
+    int plan;           /* a dry run: log what would be applied */
+    const struct sqlmig_migration *started; /* a no-transaction migration under way */
+    const struct sqlmig_migration *last;    /* the last one applied in the open transaction */
+    /* The runner: what guard() judges and notes while a migration runs. */
+    const struct sqlmig_migration *running; /* NULL: statements of ours */
+    int running_in_tx;
+    unsigned seen;
+    const char *refused;
+    int refused_code;
+    int names;
+    char written[NAMES][64]; /* tables it wrote, altered or dropped */
+    char violation[320];     /* the first foreign key violation found */
+    struct sqlmig_migration whole; /* the snapshot, as a migration that run() can run */
+};
+
+/* guard() refuses a statement: the message says why. */
+static int refuse(struct migrate *j, int code, const char *why)
 {
-    if (r->state == SQLMIG_STARTED) {
-        c->wait = r->migration;
-        return WAIT;
-    }
-    if (r->state != SQLMIG_PENDING)
-        return judge(c, r);
-    if (r->version > c->target) /* and so are all the later ones */
-        return c->partial ? STOP : 0;
-    if (c->plan)
-        say(c, SQLMIG_LOG_INFO, "would apply %s (version %lld)", r->migration->file, (long long)r->version);
-    if (c->pending++ == 0)
-        c->first = (size_t)(r->migration - c->set->migrations);
-    return c->partial ? STOP : 0;
+    j->refused = why;
+    j->refused_code = code;
+    return SQLITE_DENY;
 }
 
-/* ---- applying ---------------------------------------------------------- */
-
-/*
-** Save the connection's busy timeout, which finish() sets again, and set
-** busy_timeout_ms instead; once per call, and never when it is negative.
-** The saved value is 0 when the connection has no handler, and also when
-** its handler came from sqlite3_busy_handler(), which SQLite cannot report.
-*/
-static int own(struct ctx *c)
+static void note_table(struct migrate *j, const char *t, unsigned parent)
 {
-    int64_t t = 0;
-    int rc;
+    int i;
 
-    if (c->own_busy >= 0 || c->o->busy_timeout_ms < 0)
-        return 0;
-    if ((rc = query_int(c, "PRAGMA busy_timeout", 0, &t)) != 0)
-        return rc;
-    if ((rc = sqlite3_busy_timeout(c->db, c->wait_ms)) != SQLITE_OK)
-        return sqlfail(c, rc, "sqlite3_busy_timeout");
-    c->own_busy = (int)t;
-    return 0;
-}
-
-/*
-** Foreign keys off (a no-op inside a transaction, so first), BEGIN
-** IMMEDIATE, and PRAGMA data_version: if another connection committed since
-** our previous transaction, the ledger must be walked again.
-*/
-static int lock(struct ctx *c)
-{
-    int64_t dv = 0;
-    int rc = simple(c, "PRAGMA foreign_keys=OFF");
-
-    if (rc == 0 && (rc = simple(c, "BEGIN IMMEDIATE")) == 0) {
-        c->in_tx = 1;
-        rc = query_int(c, "PRAGMA data_version", 0, &dv);
-    }
-    if (rc)
-        return rc;
-    c->stale |= dv != c->dv;
-    c->dv = dv;
-    /* Nothing in the database yet (not even a ledger): the snapshot may do. */
-    if (c->stale && c->snap && (rc = query_int(c, "SELECT count(*) = 0 FROM main.sqlite_schema", 0, &c->fresh)))
-        return rc;
-    /* A ledger found here may have any shape: before writing, make sure it
-    ** is a table whose columns give back what sqlmig writes. */
-    if (c->stale && (rc = exec(c, "create the ledger", CREATE_LEDGER, 0, 0, NULL, NULL)) == 0)
-        rc = ledger(c, CHECK);
-    return rc;
+    j->seen |= parent;
+    for (i = 0; i < j->names; i++)
+        if (sqlite3_stricmp(j->written[i], t) == 0)
+            return;
+    if (i == NAMES || strlen(t) >= sizeof j->written[0])
+        j->seen |= FK_ALL;
+    else
+        strcpy(j->written[j->names++], t);
 }
 
 /*
-** Walk the whole ledger, under the lock if one is held. While another
-** connection runs a migration outside a transaction, release the lock, sleep
-** and look again, for up to the busy timeout.
+** The authorizer of sqlmig's connection, while a migration's statements are
+** prepared and run (SQLite's own statements inside them included, such as
+** VACUUM's). It refuses what would break the transaction or reach outside
+** the database, and notes what must be put back or checked afterwards.
 */
-static int look(struct ctx *c)
+static int guard(void *p, int action, const char *a, const char *b, const char *db, const char *trigger)
 {
-    const struct sqlmig_migration *m;
-    int rc, locked = c->in_tx;
-    int64_t start = -1;
+    struct migrate *j = p;
+    const struct sqlmig_migration *m = j->running;
+    const char *t;
 
-    for (;;) {
-        c->pending = 0;
-        c->newest = 0;
-        if ((rc = walk(c, 0)) != WAIT)
-            break;
-        /* Real time: the busy handler may also have waited inside walk(). */
-        if (start >= 0 && since(start) >= c->wait_ms)
-            return interrupted(c, c->wait);
-        if (start < 0) {
-            if ((rc = own(c)) != 0) /* waiting is more than a read: our timeout */
-                return rc;
-            start = now_ms();
-            say(c, SQLMIG_LOG_INFO, "waiting for version %lld (%s), which another connection is applying",
-                (long long)c->wait->version, c->wait->file);
-        }
-        if (locked) {
-            if ((rc = simple(c, "ROLLBACK")) != 0)
-                return rc;
-            c->in_tx = 0;
-        }
-        sqlite3_sleep(50);
-        if (locked && (rc = lock(c)) != 0)
-            return rc;
+    (void)trigger;
+    if (!m)
+        return SQLITE_OK;
+    switch (action) {
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+        return j->running_in_tx
+               ? refuse(j, SQLMIG_MIGRATION, "transaction control is not allowed in a migration that runs in a "
+                        "transaction (sqlmig wraps each migration in BEGIN IMMEDIATE ... COMMIT): remove it, or "
+                        "make the first line '-- sqlmig:no-transaction'")
+               : SQLITE_OK;
+    case SQLITE_ATTACH: /* VACUUM, outside a transaction, attaches '' for itself */
+        j->seen |= SEEN_ATTACH;
+        return m->flags & SQLMIG_ATTACH || (!j->running_in_tx && (!a || !*a || strcmp(a, ":memory:") == 0))
+               ? SQLITE_OK
+               : refuse(j, SQLMIG_MIGRATION, "ATTACH is refused unless the migration declares '-- sqlmig:attach': "
+                        "it would reach outside the database, or leave a database attached for the next one");
+    case SQLITE_PRAGMA:
+        if (b)
+            j->seen |= SEEN_SETTING;
+        return b && sqlite3_stricmp(a, "journal_mode") == 0
+               && (j->running_in_tx || sqlite3_stricmp(b, "off") == 0 || sqlite3_stricmp(b, "memory") == 0)
+               ? refuse(j, SQLMIG_MIGRATION, j->running_in_tx
+                        ? "journal_mode cannot change inside a transaction: put it in a migration whose first "
+                          "line is '-- sqlmig:no-transaction'"
+                        : "journal_mode OFF or MEMORY would leave later migrations without a rollback journal")
+               : SQLITE_OK;
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+        j->seen |= SEEN_TEMP;
+        return SQLITE_OK;
+    case SQLITE_ALTER_TABLE: /* a is the database, b the table */
+        db = a;
+        t = b;
+        break;
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+    case SQLITE_DROP_TABLE:
+        t = a;
+        break;
+    default:
+        return SQLITE_OK;
     }
-    if (rc)
-        return rc;
-    c->stale = 0;
-    c->left = c->pending;
-    if (c->newest > c->res->to_version)
-        c->res->to_version = c->newest;
-    m = c->pending ? c->set->migrations + c->first : NULL;
-    if (m && m->version < c->newest && !(c->o->flags & SQLMIG_ALLOW_OUT_OF_ORDER))
-        return fail(c, SQLMIG_OUT_OF_ORDER, m, "version %lld (%s) is pending but version %lld is already "
-                    "applied; SQLMIG_ALLOW_OUT_OF_ORDER applies it anyway",
-                    (long long)m->version, m->file, (long long)c->newest);
-    return 0;
-}
-
-/* Nobody else committed since our last transaction: look past what we did. */
-static int more(struct ctx *c)
-{
-    int rc;
-
-    c->pending = 0;
-    c->partial = 1;
-    rc = walk(c, c->next);
-    c->partial = 0;
-    return rc == STOP ? 0 : rc;
+    if (!t || !db || strcmp(db, "main") != 0 || sqlite3_strnicmp(t, "sqlite_", 7) == 0)
+        return SQLITE_OK;
+    if (sqlite3_stricmp(t, j->c.table) == 0)
+        return action == SQLITE_CREATE_TABLE
+               ? refuse(j, SQLMIG_MISUSE, "it creates a table of the name that sqlmig_options.table gives the "
+                        "ledger: give the ledger another name")
+               : refuse(j, SQLMIG_MIGRATION, "it changes the ledger table, which migrations must leave alone");
+    if (action != SQLITE_CREATE_TABLE)
+        note_table(j, t, action == SQLITE_INSERT ? 0 : FK_PARENT);
+    return SQLITE_OK;
 }
 
 /* Skip whitespace, comments and empty statements, to the first token of a
@@ -650,29 +853,13 @@ static const char *skip(const char *p, const char *end)
     return p;
 }
 
-/* Does the statement at p begin with the word BEGIN, COMMIT, END or
-** ROLLBACK? A word ends at a character that cannot be part of an identifier
-** (the NUL after up_sql included). */
-static int ends_tx(const char *p, const char *end)
+/* Fail m at `at` (a position in its up-SQL) as "file:line:col: cause". */
+static int located(struct migrate *j, const struct sqlmig_migration *m, const char *at, int sqlite_code)
 {
-    static const char *const words[] = { "BEGIN", "COMMIT", "END", "ROLLBACK" };
-    size_t i, n;
-
-    for (i = 0; i < sizeof words / sizeof words[0]; i++) {
-        n = strlen(words[i]);
-        if ((size_t)(end - p) >= n && sqlite3_strnicmp(p, words[i], (int)n) == 0 && (unsigned char)p[n] < 0x80
-            && !(p[n] && strchr("_$0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", p[n])))
-            return 1;
-    }
-    return 0;
-}
-
-/* Fail m at `at` (a position in its up-SQL), as "file:line:col: msg". */
-static int located(struct ctx *c, const struct sqlmig_migration *m, const char *at,
-                   int sqlite_code, const char *msg)
-{
-    const char *p;
-    int line = m->up_line ? (int)m->up_line : 1, column = 1, code;
+    struct call *c = &j->c;
+    const char *p, *msg = j->refused ? j->refused : sqlite3_errmsg(c->db);
+    int line = m->up_line ? (int)m->up_line : 1, column = 1;
+    int code = j->refused ? j->refused_code : code_of(sqlite_code, SQLMIG_MIGRATION);
 
     for (p = m->up_sql; p < at; p++) {
         if (*p == '\n')
@@ -680,49 +867,47 @@ static int located(struct ctx *c, const struct sqlmig_migration *m, const char *
         else
             column++;
     }
-    code = code_of(sqlite_code, SQLMIG_MIGRATION);
-    fail(c, code, m, "%s:%d:%d: %s%s", m->file, line, column, msg, advice(sqlite_code));
-    c->res->line = line;
-    c->res->column = column;
-    c->res->sqlite_code = sqlite_code;
+    fail(c, code, m, "%s", msg);
+    where(c, m->file, line, column);
+    c->res->sqlite_code = j->refused ? 0 : sqlite_code;
+    if (j->refused)
+        ;
+    else if (j->running_in_tx && sqlite3_strglob("*within a transaction*", msg) == 0)
+        append(c, " (sqlmig runs this migration in a transaction: mark it -- sqlmig:no-transaction)");
+    else
+        append(c, "%s", advice(sqlite_code));
     return code;
 }
 
 /*
-** Run m's up-SQL statement by statement. Each prepare gets the remaining
-** length counting the NUL that ends every generated literal: given a length
-** without it, SQLite would copy the rest of the migration for every
-** statement, which is quadratic in its size. Inside our transaction no
-** statement may end it: that would commit half a migration without its
-** ledger row.
+** Run m's up-SQL statement by statement, under guard(). Each prepare gets
+** the remaining length counting the NUL that ends every generated literal:
+** given a length without it, SQLite would copy the rest of the migration
+** for every statement, which is quadratic in its size.
 */
-static int run(struct ctx *c, const struct sqlmig_migration *m, int in_tx)
+static int run(struct migrate *j, const struct sqlmig_migration *m, int in_tx)
 {
-    const char *p = m->up_sql, *end = p + m->up_len, *tail, *at, *refused;
+    struct call *c = &j->c;
+    const char *p = m->up_sql, *end = p + m->up_len, *tail, *at;
     sqlite3_stmt *st;
     int64_t t;
-    int rc, off;
+    int rc = 0, off;
 
-    while (p < end) {
+    sqlite3_set_last_insert_rowid(c->db, 0);
+    j->running = m;
+    j->running_in_tx = in_tx;
+    while (rc == 0 && p < end) {
         st = NULL;
         tail = end;
+        j->refused = NULL;
         at = skip(p, end);
         rc = sqlite3_prepare_v2(c->db, p, (int)(end - p) + 1, &st, &tail);
-        if (rc == SQLITE_OK && !st) { /* only whitespace and comments */
-            if (tail <= p)
-                break;
-            p = tail;
-            continue;
-        }
-        refused = rc == SQLITE_OK && in_tx && ends_tx(at, end)
-                ? "transaction control is not allowed in a migration that runs in a transaction (mark it -- "
-                  "sqlmig:no-transaction)" : NULL;
         /* Outside a transaction, a statement that reads before it writes
         ** (PRAGMA journal_mode=WAL) gets SQLITE_BUSY at once, without the
         ** busy handler, if another connection holds the write lock for a
         ** moment, as processes waiting for this migration do. It changed
         ** nothing: run it again, for up to the busy timeout. */
-        for (t = now_ms(); rc == SQLITE_OK && !refused;) {
+        for (t = now_ms(); rc == SQLITE_OK && st;) {
             while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
             if (rc == SQLITE_DONE)
                 rc = SQLITE_OK;
@@ -734,104 +919,280 @@ static int run(struct ctx *c, const struct sqlmig_migration *m, int in_tx)
         }
         if (rc != SQLITE_OK) {
             off = sqlite3_error_offset(c->db);
-            if (off >= 0 && off < end - p)
+            if (!j->refused && off >= 0 && off < end - p)
                 at = p + off;
-            rc = located(c, m, at, sqlite3_extended_errcode(c->db), sqlite3_errmsg(c->db));
-        } else if (refused || (in_tx && sqlite3_get_autocommit(c->db))) {
-            rc = located(c, m, at, 0, refused ? refused : "this statement ended the migration's transaction");
+            rc = located(j, m, at, sqlite3_extended_errcode(c->db));
+        } else if (in_tx && sqlite3_get_autocommit(c->db)) { /* ON CONFLICT ROLLBACK */
+            j->refused = "this statement ended the migration's transaction";
+            j->refused_code = SQLMIG_MIGRATION;
+            rc = located(j, m, at, 0);
         }
         sqlite3_finalize(st);
-        if (rc)
-            return rc;
+        if (tail <= p)
+            break;
         p = tail;
     }
-    return 0;
+    j->running = NULL;
+    return rc;
 }
 
-/* PRAGMA foreign_key_check must find nothing before a migration commits. */
-static int fk_check(struct ctx *c, const struct sqlmig_migration *m)
+/* The baseline again, if the migration changed a setting. */
+static int restore_settings(struct migrate *j)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(c->db, "PRAGMA foreign_key_check", -1, &st, NULL);
+    int rc = j->seen & SEEN_SETTING ? baseline(&j->c) : 0;
 
-    if (rc == SQLITE_OK)
+    j->seen &= ~SEEN_SETTING;
+    return rc;
+}
+
+/* No temp object of a migration outlives it. */
+static int drop_temp(struct migrate *j)
+{
+    int rc = j->seen & SEEN_TEMP
+             ? drain(&j->c, "SELECT 'DROP ' || type || ' IF EXISTS temp.\"' || replace(name, '\"', '\"\"') || '\"' "
+                            "FROM temp.sqlite_schema WHERE type IN ('trigger', 'view', 'table') "
+                            "AND name NOT GLOB 'sqlite_*' ORDER BY type = 'table' LIMIT 1")
+             : 0;
+
+    j->seen &= ~SEEN_TEMP;
+    return rc;
+}
+
+/*
+** The foreign key violations a migration could have made: in the tables it
+** wrote, altered or dropped (?1…?8), and, when a table others refer to lost
+** or changed rows (?10), in the tables that refer to one of them; in all
+** tables when there were more than the list holds (?9).
+*/
+#define FK_CHECK                                                                                   \
+    "SELECT k.\"table\", k.rowid, k.parent FROM main.sqlite_schema AS s, "                          \
+    "pragma_foreign_key_check(s.name, 'main') AS k WHERE s.type = 'table' AND (?9 OR "              \
+    "s.name COLLATE NOCASE IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) OR ?10 AND EXISTS (SELECT 1 FROM "   \
+    "pragma_foreign_key_list(s.name, 'main') AS f WHERE f.\"table\" COLLATE NOCASE IN "             \
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)))"
+#define FK_KEEP "CREATE TEMP TABLE sqlmig_fk AS " FK_CHECK
+#define FK_NEW FK_CHECK " EXCEPT SELECT * FROM temp.sqlmig_fk"
+
+/*
+** Run one of the FK_* statements for what the running migration noted
+** (all: every table). *found says whether it gave a row; the first one is
+** described in j->violation.
+*/
+static int fk_query(struct migrate *j, const char *sql, int all, int *found)
+{
+    struct call *c = &j->c;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL), i;
+
+    for (i = 0; rc == SQLITE_OK && i < j->names; i++)
+        rc = sqlite3_bind_text(st, i + 1, j->written[i], -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_int(st, 9, all || j->seen & FK_ALL)) == SQLITE_OK
+        && (rc = sqlite3_bind_int(st, 10, (j->seen & FK_PARENT) != 0)) == SQLITE_OK)
         rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        rc = fail(c, SQLMIG_FOREIGN_KEY, m, "%s: foreign key violation: row %s of table %s refers to "
-                  "a missing row of table %s", m ? m->file : "batch", col(st, 1), col(st, 0), col(st, 2));
-    else
-        rc = rc == SQLITE_DONE ? 0 : sqlfail(c, rc, "PRAGMA foreign_key_check");
+    *found = rc == SQLITE_ROW;
+    if (*found)
+        snprintf(j->violation, sizeof j->violation, "row %s of table %.100s refers to a missing row of table %.100s",
+                 text_of(st, 1), text_of(st, 0), text_of(st, 2));
+    /* A malformed foreign key (its parent key neither PRIMARY KEY nor UNIQUE)
+    ** makes the check itself fail: the migration that made it is named. */
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlite_failed(c, rc, "check foreign keys");
     sqlite3_finalize(st);
     return rc;
 }
 
-/* m is done in the open transaction (not yet committed). */
-static void applied(struct ctx *c, const struct sqlmig_migration *m, int64_t ms)
+/*
+** Run m and check it: its statements, then the connection's settings back,
+** then, in a transaction, the foreign keys it could have broken. If one is
+** broken, m runs once more, from the savepoint before it, now with the
+** violations that were there before it kept aside, so that only those it
+** added fail it. A no-transaction migration cannot run twice: for it they
+** are kept aside before it runs. Last, its temp objects are dropped.
+*/
+static int run_checked(struct migrate *j, const struct sqlmig_migration *m, int in_tx)
 {
-    c->done++;
-    c->left--;
-    c->last = m;
-    if (m->version > c->top)
-        c->top = m->version;
-    c->next = (size_t)(m - c->set->migrations) + 1;
-    say(c, SQLMIG_LOG_INFO, "applied %s (version %lld) in %lld ms%s", m->file, (long long)m->version,
-        (long long)ms, c->o->flags & SQLMIG_BATCH && !(m->flags & SQLMIG_NO_TRANSACTION)
-        ? ", to be committed with the batch" : "");
+    struct call *c = &j->c;
+    int64_t before = 0;
+    int rc, found = 0, kept = !in_tx, touched, unused;
+
+    j->seen = 0;
+    j->names = 0;
+    rc = kept ? fk_query(j, FK_KEEP, 1, &found) : 0;
+    if (rc == 0 && (rc = run(j, m, in_tx)) == 0)
+        rc = restore_settings(j);
+    touched = j->names || j->seen & FK_ALL;
+    if (rc == 0 && touched && (rc = fk_query(j, FK_CHECK, 0, &found)) == 0 && found && !kept) {
+        kept = 1;
+        if ((rc = simple(c, "ROLLBACK TO sqlmig")) == 0 && (rc = fk_query(j, FK_KEEP, 0, &unused)) == 0
+            && (rc = run(j, m, in_tx)) == 0)
+            rc = restore_settings(j);
+    }
+    if (rc == 0 && kept) {
+        if (touched && found && (rc = fk_query(j, FK_NEW, 0, &found)) == 0 && found) {
+            rc = fail(c, SQLMIG_FOREIGN_KEY, m, "foreign key violation: %s", j->violation);
+            where(c, m->file, 0, 0);
+        } else if (rc == 0 && touched && (rc = query_int(c, "SELECT count(*) FROM temp.sqlmig_fk", 0, &before)) == 0
+                   && before) {
+            log_line(c, SQLMIG_LOG_WARN, "%s: %lld foreign key violation(s) that were already in the database "
+                     "remain, and it added none (one: %s)", m->file, (long long)before, j->violation);
+        }
+        if (rc == 0)
+            rc = simple(c, "DROP TABLE temp.sqlmig_fk");
+    }
+    return rc ? rc : drop_temp(j);
 }
 
-static int commit(struct ctx *c)
+/* m is done in the open transaction (not yet committed). */
+static void applied(struct migrate *j, const struct sqlmig_migration *m, int64_t ms)
 {
+    j->done++;
+    j->left--;
+    j->last = m;
+    if (m->version > j->top)
+        j->top = m->version;
+    j->next = (size_t)(m - j->c.set->migrations) + 1;
+    log_line(&j->c, SQLMIG_LOG_INFO, "applied %s (version %lld) in %lld ms%s", m->file, (long long)m->version,
+             (long long)ms, j->batch && !(m->flags & (SQLMIG_NO_TRANSACTION | SQLMIG_ATTACH))
+             ? ", to be committed with the batch" : "");
+}
+
+/* Tell the caller's applied callback, inside the transaction. */
+static int tell(struct migrate *j, const struct sqlmig_migration *m)
+{
+    const sqlmig_options *o = j->c.o;
+
+    if (!o->applied || o->applied(o->hook_ctx, j->c.db, m) == 0)
+        return 0;
+    fail(&j->c, SQLMIG_ABORTED, m, "the applied callback stopped the call at %s", m->file);
+    return SQLMIG_ABORTED;
+}
+
+static int commit(struct migrate *j)
+{
+    struct call *c = &j->c;
     int rc;
 
-    if (c->done) /* a failure from here on is the commit of the last one applied (of a batch) */
-        c->cur = c->last;
-    if ((rc = c->done ? fk_check(c, c->done == 1 ? c->last : NULL) : 0) != 0)
-        return rc;
-    c->committing = 1; /* until it succeeds: finish() then asks whether it took effect */
+    if (j->done) /* a failure from here on is the commit of the last one applied (of a batch) */
+        j->c.cur = j->last;
+    j->committing = 1; /* until it succeeds: finish() then asks whether it took effect */
     if ((rc = simple(c, "COMMIT")) != 0)
         return rc;
-    c->committing = 0;
-    c->in_tx = 0;
-    c->res->applied += c->done;
-    if (c->done) /* the one after it comes next, unless another process applied it */
-        c->cur = c->next < c->set->count ? c->set->migrations + c->next : NULL;
-    c->done = 0;
-    if (c->top > c->res->to_version)
-        c->res->to_version = c->top;
+    j->committing = 0;
+    j->in_tx = 0;
+    c->wrote = 1;
+    c->res->applied += j->done;
+    if (j->done) /* the one after it comes next, unless another process applied it */
+        j->c.cur = j->next < c->set->count ? c->set->migrations + j->next : NULL;
+    j->done = 0;
+    if (j->top > c->res->to_version)
+        c->res->to_version = j->top;
     return 0;
 }
 
-/* Apply m inside the open transaction, with the insert of its ledger row. */
-static int inside(struct ctx *c, const struct sqlmig_migration *m)
+/* What a migration attached is detached once its transaction is over. */
+static int detach_all(struct migrate *j)
 {
-    int64_t t = now_ms(), ms;
-    int rc = run(c, m, 1);
+    return drain(&j->c, "SELECT 'DETACH \"' || replace(name, '\"', '\"\"') || '\"' FROM pragma_database_list "
+                        "WHERE seq > 1 LIMIT 1");
+}
 
-    if (rc || (rc = exec(c, "write the ledger", INSERT_ROW, m->version, ms = since(t), m, NULL)) != 0)
+/* Apply m inside the open transaction, with the insert of its ledger row. */
+static int apply_inside(struct migrate *j, const struct sqlmig_migration *m)
+{
+    struct call *c = &j->c;
+    int64_t t = now_ms(), ms = 0;
+    int rc = simple(c, "SAVEPOINT sqlmig");
+
+    if (rc == 0)
+        rc = run_checked(j, m, 1);
+    if (rc == 0)
+        rc = exec(c, m, "write the ledger", INSERT_ROW, m->version, ms = since(t), NULL);
+    if (rc == 0)
+        rc = tell(j, m);
+    if (rc == 0)
+        rc = simple(c, "RELEASE sqlmig");
+    if (rc)
         return rc;
-    applied(c, m, ms);
-    return c->o->flags & SQLMIG_BATCH ? 0 : commit(c);
+    applied(j, m, ms);
+    if (j->batch && !(m->flags & SQLMIG_ATTACH))
+        return 0;
+    rc = commit(j);
+    return rc == 0 && j->seen & SEEN_ATTACH ? detach_all(j) : rc;
+}
+
+/*
+** A no-transaction migration: commit its ledger row as started (-1), run it
+** in autocommit mode, then complete the row. If it fails or the process
+** dies, the row stays started and the next run reports SQLMIG_INTERRUPTED.
+*/
+static int begin_write(struct migrate *j);
+
+static int apply_outside(struct migrate *j, const struct sqlmig_migration *m)
+{
+    struct call *c = &j->c;
+    int64_t t, ms;
+    int rc = exec(c, m, "write the ledger", INSERT_ROW, m->version, -1, NULL);
+
+    if (rc || (rc = commit(j)) != 0)
+        return rc;
+    j->started = m; /* from here on a failure leaves its work and its started row */
+    log_line(c, SQLMIG_LOG_INFO, "running %s (version %lld) outside a transaction", m->file, (long long)m->version);
+    t = now_ms();
+    /* It may BEGIN a transaction of its own: if it fails inside it, or
+    ** leaves it open, finish() rolls it back. */
+    j->in_tx = 1;
+    if ((rc = run_checked(j, m, 0)) != 0)
+        return rc;
+    if (!sqlite3_get_autocommit(c->db))
+        return fail(c, SQLMIG_MIGRATION, m, "%s: the migration left a transaction open", m->file);
+    j->in_tx = 0;
+    if (j->seen & SEEN_ATTACH && (rc = detach_all(j)) != 0)
+        return rc;
+    ms = since(t);
+    if ((rc = begin_write(j)) != 0 || (rc = exec(c, m, "write the ledger", UPDATE_ROW, m->version, ms, NULL)) != 0)
+        return rc;
+    /* Someone resolved the row while it ran: never complete a row we did not start. */
+    if (sqlite3_changes(c->db) != 1) {
+        j->started = NULL; /* its row is gone: the message below says all there is */
+        return fail(c, SQLMIG_INTERRUPTED, m, "version %lld (%s) ran, but its started row was removed "
+                    "from the ledger %s meanwhile (sqlmig_resolve() while it was running?): "
+                    "check the database before running it again", (long long)m->version, m->file, c->qt);
+    }
+    if ((rc = tell(j, m)) != 0)
+        return rc;
+    applied(j, m, ms);
+    if ((rc = commit(j)) == 0)
+        j->started = NULL;
+    return rc;
 }
 
 /*
 ** A fresh database: run the snapshot (the state the whole history reaches,
 ** proven equal to it when the set was compiled), then write every ledger
-** row with one prepared insert, in the transaction lock() opened.
+** row with one prepared insert, in the transaction begin_write() opened.
 */
-static int snapshot(struct ctx *c)
+static int create_from_snapshot(struct migrate *j)
 {
+    struct call *c = &j->c;
     const struct sqlmig_set *s = c->set;
     const struct sqlmig_migration *m;
     sqlite3_stmt *st = NULL;
     int64_t t = now_ms();
-    int rc;
+    int rc, found = 0;
 
-    c->whole.name = c->whole.file = "snapshot";
-    c->whole.up_sql = s->snapshot_sql;
-    c->whole.up_len = s->snapshot_len;
-    c->whole.up_line = 1;
-    c->cur = &c->whole;
-    if ((rc = run(c, &c->whole, 1)) != 0)
+    j->whole.name = j->whole.file = "snapshot";
+    j->whole.up_sql = s->snapshot_sql;
+    j->whole.up_len = s->snapshot_len;
+    j->whole.up_line = 1;
+    j->c.cur = &j->whole;
+    j->seen = 0;
+    if ((rc = run(j, &j->whole, 1)) != 0 || (rc = fk_query(j, FK_CHECK, 1, &found)) != 0)
+        return rc;
+    if (found) {
+        fail(c, SQLMIG_FOREIGN_KEY, &j->whole, "foreign key violation: %s", j->violation);
+        where(c, "snapshot", 0, 0);
+        return SQLMIG_FOREIGN_KEY;
+    }
+    if ((rc = restore_settings(j)) != 0 || (rc = drop_temp(j)) != 0)
         return rc;
     rc = prepare(c, INSERT_ROW, &st);
     if (rc == SQLITE_OK)
@@ -843,193 +1204,354 @@ static int snapshot(struct ctx *c)
             && (rc = sqlite3_step(st)) == SQLITE_DONE)
             rc = sqlite3_reset(st);
     if (rc != SQLITE_OK)
-        rc = sqlfail(c, rc, "write the ledger");
+        rc = sqlite_failed(c, rc, "write the ledger");
     sqlite3_finalize(st);
     if (rc)
         return rc;
-    c->done = c->next = s->count;
-    c->left = 0;
-    c->last = m - 1;
-    c->top = c->last->version;
-    say(c, SQLMIG_LOG_INFO, "created version %lld from the snapshot: %zu migrations in one transaction, "
-        "in %lld ms", (long long)c->top, s->count, (long long)since(t));
-    return commit(c);
+    j->done = j->next = s->count;
+    j->left = 0;
+    j->last = m - 1;
+    j->top = j->last->version;
+    log_line(c, SQLMIG_LOG_INFO, "created version %lld from the snapshot: %zu migrations in one transaction, "
+             "in %lld ms", (long long)j->top, s->count, (long long)since(t));
+    return commit(j);
+}
+
+/* Run one statement of ours outside a transaction, again while it meets a
+** lock without the busy handler (see run()). */
+static int exec_retrying(struct call *c, const char *sql)
+{
+    int64_t t = now_ms();
+    int rc;
+
+    while ((rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL)) != SQLITE_OK
+           && (rc & 0xff) == SQLITE_BUSY && since(t) < c->wait_ms)
+        sqlite3_sleep(10);
+    return rc == SQLITE_OK ? 0 : sqlite_failed(c, rc, sql);
 }
 
 /*
-** A no-transaction migration: commit its ledger row as started (-1), run it
-** in autocommit mode, then complete the row. If it fails or the process
-** dies, the row stays started and the next run reports SQLMIG_INTERRUPTED.
+** A fresh database, in our transaction: can the snapshot create it? Only in
+** UTF-8, the encoding it was proven in, and only if the file has, or can
+** still take, the settings the history leaves: a page size and auto_vacuum
+** only while the file has no page, WAL only outside a transaction. *again:
+** they were missing and are now set; the transaction must begin again.
 */
-static int outside(struct ctx *c, const struct sqlmig_migration *m)
+static int snapshot_fits(struct migrate *j, int *again)
 {
-    int64_t t, ms;
-    int rc = exec(c, "write the ledger", INSERT_ROW, m->version, -1, m, NULL);
+    const struct sqlmig_set *s = j->c.set;
+    sqlite3_stmt *st = NULL;
+    char sql[128];
+    int rc = sqlite3_prepare_v2(j->c.db, "SELECT encoding = 'UTF-8', page_size, auto_vacuum, journal_mode = 'wal', "
+                                "page_count FROM pragma_encoding, pragma_page_size, pragma_auto_vacuum, "
+                                "pragma_journal_mode, pragma_page_count", -1, &st, NULL);
+    int need_ps = 0, need_av = 0, need_wal = 0, empty = 0, n;
 
-    if (rc || (rc = commit(c)) != 0)
-        return rc;
-    c->started = m; /* from here on a failure leaves its work and its started row */
-    say(c, SQLMIG_LOG_INFO, "running %s (version %lld) outside a transaction", m->file, (long long)m->version);
-    t = now_ms();
-    /* It may BEGIN a transaction of its own: if it fails inside it, or
-    ** leaves it open, finish() rolls it back, so that the caller gets its
-    ** connection back in autocommit mode. */
-    c->in_tx = 1;
-    if ((rc = run(c, m, 0)) != 0)
-        return rc;
-    if (!sqlite3_get_autocommit(c->db))
-        return fail(c, SQLMIG_MIGRATION, m, "%s: the migration left a transaction open", m->file);
-    ms = since(t);
-    if ((rc = lock(c)) != 0 || (rc = exec(c, "write the ledger", UPDATE_ROW, m->version, ms, m, NULL)) != 0)
-        return rc;
-    /* Someone resolved the row while it ran: never complete a row we did not start. */
-    if (sqlite3_changes(c->db) != 1) {
-        c->started = NULL; /* its row is gone: the message below says all there is */
-        return fail(c, SQLMIG_INTERRUPTED, m, "version %lld (%s) ran, but its started row was removed "
-                    "from the ledger %s meanwhile (sqlmig_resolve() while it was running?): "
-                    "check the database before running it again", (long long)m->version, m->file, c->qt);
+    *again = 0;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        j->snap = sqlite3_column_int(st, 0);
+        need_ps = s->snapshot_page_size && (unsigned)sqlite3_column_int(st, 1) != s->snapshot_page_size;
+        need_av = s->snapshot_auto_vacuum && (unsigned)sqlite3_column_int(st, 2) + 1 != s->snapshot_auto_vacuum;
+        need_wal = s->snapshot_wal && !sqlite3_column_int(st, 3);
+        empty = sqlite3_column_int(st, 4) == 0;
+        rc = SQLITE_OK;
     }
-    applied(c, m, ms);
-    if ((rc = commit(c)) == 0)
-        c->started = NULL;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return sqlite_failed(&j->c, rc, "read the database's settings");
+    if (!j->snap || !(need_ps || need_av || need_wal))
+        return 0;
+    if (j->prepared || ((need_ps || need_av) && !empty)) {
+        j->snap = 0; /* the replay gives the file what the history gives it */
+        return 0;
+    }
+    if ((rc = simple(&j->c, "ROLLBACK")) != 0)
+        return rc;
+    j->in_tx = 0;
+    j->prepared = *again = 1;
+    n = need_ps ? snprintf(sql, sizeof sql, "PRAGMA page_size=%u;", s->snapshot_page_size) : 0;
+    if (need_av)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, "PRAGMA auto_vacuum=%u;", s->snapshot_auto_vacuum - 1);
+    snprintf(sql + n, sizeof sql - (size_t)n, "%s", need_wal ? "PRAGMA journal_mode=WAL" : "");
+    return exec_retrying(&j->c, sql);
+}
+
+/*
+** BEGIN IMMEDIATE and PRAGMA data_version: if another connection committed
+** since our previous transaction, the ledger must be walked again, and
+** whether the database is fresh looked at again.
+*/
+static int begin_write(struct migrate *j)
+{
+    struct call *c = &j->c;
+    int64_t dv = 0, fresh = 0;
+    int rc, again, found;
+
+    do {
+        if ((rc = simple(c, "BEGIN IMMEDIATE")) != 0)
+            return rc;
+        j->in_tx = 1;
+        if ((rc = query_int(c, "PRAGMA data_version", 0, &dv)) != 0)
+            return rc;
+        j->stale |= dv != j->dv;
+        j->dv = dv;
+        if (!j->stale)
+            return 0;
+        /* Nothing in the database yet (not even a ledger): nothing to keep. */
+        if ((rc = query_int(c, "SELECT count(*) = 0 FROM main.sqlite_schema", 0, &fresh)) != 0)
+            return rc;
+        j->fresh = (int)fresh;
+        j->batch |= j->fresh;
+        again = 0;
+        if (j->fresh && j->snap && (rc = snapshot_fits(j, &again)) != 0)
+            return rc;
+    } while (again);
+    /* A ledger found here may have any shape: before writing, make sure it
+    ** is a table whose columns give back what sqlmig writes. */
+    if ((rc = exec(c, NULL, "create the ledger", CREATE_LEDGER, 0, 0, NULL)) == 0)
+        rc = shape(c, LOOK_CHECK, &found);
     return rc;
 }
 
-static int apply(struct ctx *c)
+/* sqlmig_migrate()'s visitor: validate, and find what is pending. */
+static int check_row(void *job, struct survey *w, const struct sqlmig_status_row *r)
 {
+    struct migrate *j = job;
+
+    if (r->state == SQLMIG_STARTED) {
+        w->started = r->migration;
+        w->stop = 1;
+        return 0;
+    }
+    if (r->state != SQLMIG_PENDING)
+        return judge(&j->c, w, r);
+    if (r->version > j->target) { /* and so are all the later ones */
+        w->stop = 1;
+        return 0;
+    }
+    if (j->plan)
+        log_line(&j->c, SQLMIG_LOG_INFO, "would apply %s (version %lld)", r->migration->file, (long long)r->version);
+    if (w->pending++ == 0)
+        w->first = (size_t)(r->migration - j->c.set->migrations);
+    return 0;
+}
+
+/*
+** Walk the whole ledger. While another connection runs a migration outside
+** a transaction, release our lock, sleep and look again, for up to the busy
+** timeout. Then check the order.
+*/
+static int survey(struct migrate *j)
+{
+    struct call *c = &j->c;
+    const struct sqlmig_migration *m;
+    int rc, locked = j->in_tx;
+    int64_t start = -1;
+
+    for (;;) {
+        memset(&j->w, 0, sizeof j->w);
+        if ((rc = walk(c, &j->w, 0, 0, check_row, j)) != 0 || !j->w.started || c->db == c->host)
+            break;
+        /* Real time: the busy handler may also have waited inside walk(). */
+        if (start >= 0 && since(start) >= c->wait_ms)
+            return interrupted(c, j->w.started);
+        if (start < 0) {
+            start = now_ms();
+            log_line(c, SQLMIG_LOG_INFO, "waiting for version %lld (%s), which another connection is applying",
+                     (long long)j->w.started->version, j->w.started->file);
+        }
+        if (locked) {
+            if ((rc = simple(c, "ROLLBACK")) != 0)
+                return rc;
+            j->in_tx = 0;
+        }
+        sqlite3_sleep(50);
+        if (locked && (rc = begin_write(j)) != 0)
+            return rc;
+    }
+    if (rc)
+        return rc;
+    j->stale = 0;
+    j->left = j->w.pending;
+    if (j->w.newest > c->res->to_version)
+        c->res->to_version = j->w.newest;
+    m = j->w.pending ? c->set->migrations + j->w.first : NULL;
+    if (m && m->version < j->w.newest && !(c->o->flags & SQLMIG_ALLOW_OUT_OF_ORDER))
+        return fail(c, SQLMIG_OUT_OF_ORDER, m, "version %lld (%s) is pending but version %lld is already "
+                    "applied; SQLMIG_ALLOW_OUT_OF_ORDER applies it anyway",
+                    (long long)m->version, m->file, (long long)j->w.newest);
+    return 0;
+}
+
+/* Nobody else committed since our last transaction: find the next pending
+** one past what we did, reading only that part of the ledger. */
+static int next_pending(struct migrate *j)
+{
+    memset(&j->w, 0, sizeof j->w);
+    return walk(&j->c, &j->w, j->next, 1, check_row, j);
+}
+
+/* The text of a one-row PRAGMA on the caller's connection, in out[16]; the
+** SQLite result code. */
+static int host_pragma(struct call *c, const char *sql, char *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->host, sql, -1, &st, NULL);
+
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        snprintf(out, 16, "%s", text_of(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? SQLITE_OK : rc ? rc : SQLITE_ERROR;
+}
+
+/*
+** With anything pending, sqlmig's connection must be able to write past the
+** caller's: no transaction, no running statement, no exclusive lock. A file
+** that is still empty takes the page size, encoding and auto_vacuum the
+** caller set on its connection, as it would have had the caller created it
+** (those two are read only then: reading them needs the file, which another
+** process may be creating, and then its settings win).
+*/
+static int check_host(struct migrate *j)
+{
+    struct call *c = &j->c;
+    sqlite3_stmt *st = NULL;
+    char mode[16], size[16], value[16], sql[128];
+    int64_t pages = 1;
+    int rc;
+
+    while ((st = sqlite3_next_stmt(c->host, st)) != NULL && !sqlite3_stmt_busy(st)) {}
+    if (!sqlite3_get_autocommit(c->host) || st)
+        return fail(c, SQLMIG_MISUSE, NULL, "sqlmig_migrate() must be called outside a transaction, with no "
+                    "statement of the connection running, when migrations are pending: COMMIT or ROLLBACK, "
+                    "and reset or finalize every statement, first");
+    if (sqlite3_db_readonly(c->host, "main") == 1)
+        return fail(c, SQLMIG_READONLY, NULL, "the database is read-only and migrations are pending: open it "
+                    "read-write (SQLITE_OPEN_READWRITE), as a user that may write the file and its folder, to "
+                    "apply them");
+    /* Neither needs the file; an in-memory database is always exclusive, and copied. */
+    if ((rc = host_pragma(c, "PRAGMA main.locking_mode", mode)) != SQLITE_OK
+        || (rc = host_pragma(c, "PRAGMA main.page_size", size)) != SQLITE_OK)
+        return sqlite_failed(c, rc, "read the connection's settings");
+    if (strcmp(mode, "exclusive") == 0 && sqlite3_db_filename(c->host, "main")[0])
+        return fail(c, SQLMIG_MISUSE, NULL, "the connection holds the database in locking_mode=EXCLUSIVE, which "
+                    "keeps every other connection out, sqlmig's own included, and migrations are pending: "
+                    "call sqlmig_migrate() before setting it");
+    if ((rc = open_own(c)) != 0 || c->copy
+        || (rc = exec(c, NULL, "read the file's size", "PRAGMA page_count", 0, 0, &pages)) != 0 || pages)
+        return rc;
+    rc = snprintf(sql, sizeof sql, "PRAGMA page_size=%s;", size);
+    if (host_pragma(c, "PRAGMA main.encoding", value) == SQLITE_OK)
+        rc += snprintf(sql + rc, sizeof sql - (size_t)rc, "PRAGMA encoding='%s';", value);
+    if (host_pragma(c, "PRAGMA main.auto_vacuum", value) == SQLITE_OK)
+        snprintf(sql + rc, sizeof sql - (size_t)rc, "PRAGMA auto_vacuum=%s", value);
+    rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_failed(c, rc, "give the new file the connection's settings");
+}
+
+static int migrate(struct migrate *j)
+{
+    struct call *c = &j->c;
+    const struct sqlmig_set *s = c->set;
     const struct sqlmig_migration *m;
     size_t i;
     int rc, x;
 
-    c->target = c->o->target ? c->o->target : INT64_MAX;
-    for (i = 0; c->o->target && i < c->set->count && c->set->migrations[i].version != c->o->target; i++) {}
-    if (c->o->target && i == c->set->count)
+    j->target = c->o->target ? c->o->target : INT64_MAX;
+    for (i = 0; c->o->target && i < s->count && s->migrations[i].version != c->o->target; i++) {}
+    if (c->o->target && i == s->count)
         return fail(c, SQLMIG_TARGET, NULL, "the target version %lld is not a version of the set",
                     (long long)c->o->target);
     /*
     ** No lock, no write, and the caller's own busy handler: up to date, this
-    ** read is the call's only statement. Anything more (a lock to wait for,
-    ** a migration to apply or to wait for) runs under busy_timeout_ms.
+    ** read on the caller's connection is the call's only statement. Anything
+    ** more (a failed read included) happens on sqlmig's own connection.
     */
-    rc = look(c);
-    x = c->res->sqlite_code & 0xff;
-    if (rc && (x == SQLITE_BUSY || x == SQLITE_LOCKED) && c->own_busy < 0 && c->o->busy_timeout_ms >= 0) {
+    rc = survey(j);
+    /* No ledger, or a lock: look again on sqlmig's connection. */
+    x = (rc == SQLMIG_SQLITE || rc == SQLMIG_BUSY)
+        && ((c->res->sqlite_code & 0xff) == SQLITE_ERROR || (c->res->sqlite_code & 0xff) == SQLITE_BUSY
+            || (c->res->sqlite_code & 0xff) == SQLITE_LOCKED);
+    if (x) {
+        /* The read did not prepare: no ledger yet, every migration pending
+        ** (until sqlmig's connection looks closer). Else no answer at all. */
+        j->w.pending = c->res->sqlite_code == SQLITE_ERROR ? s->count : 0;
+        j->w.first = 0;
         memset(c->res, 0, sizeof *c->res);
-        if ((rc = own(c)) == 0)
-            rc = look(c);
     }
     c->res->from_version = c->res->to_version;
-    if (rc || c->pending == 0 || (rc = own(c)) != 0)
+    if (!x && (rc || (j->w.pending == 0 && !j->w.started)))
         return rc;
     if (c->o->flags & SQLMIG_DRY_RUN) {
-        if ((rc = ledger(c, CHECK)) != 0) /* what the real run would refuse under its lock */
+        int found;
+        if ((rc = open_own(c)) != 0 || (rc = shape(c, LOOK_CHECK, &found)) != 0)
             return rc;
-        c->plan = 1;
-        rc = look(c);
-        c->res->applied = c->pending;
+        j->plan = 1;
+        rc = survey(j);
+        c->res->applied = j->w.pending;
+        c->res->from_version = c->res->to_version;
         return rc;
     }
-    if (!sqlite3_get_autocommit(c->db))
-        return fail(c, SQLMIG_MISUSE, NULL, "sqlmig_migrate() must be called outside a transaction, and "
-                    "%zu migration(s) are pending: COMMIT or ROLLBACK first", c->pending);
-    /* BEGIN IMMEDIATE succeeds on a read-only connection: ask first. */
-    if (sqlite3_db_readonly(c->db, "main") == 1)
-        return fail(c, SQLMIG_READONLY, NULL, "the database is read-only and %zu migration(s) are "
-                    "pending: open it read-write (SQLITE_OPEN_READWRITE), as a user that may write the file and its "
-                    "folder, to apply them", c->pending);
-    if ((rc = query_int(c, "PRAGMA foreign_keys", 0, &c->fk)) != 0)
+    j->c.cur = j->w.pending ? s->migrations + j->w.first : NULL;
+    if ((rc = check_host(j)) != 0)
         return rc;
+    sqlite3_set_authorizer(c->db, guard, j);
+    j->batch = (c->o->flags & SQLMIG_BATCH) != 0;
+    j->dv = -1;
+    j->stale = 1;
     /* The snapshot holds the state after the last migration, no other. */
-    c->snap = c->set->snapshot_sql && !(c->o->flags & SQLMIG_REPLAY)
-              && c->target >= c->set->migrations[c->set->count - 1].version;
-    c->cur = c->set->migrations + c->first;
+    j->snap = s->snapshot_sql && !(c->o->flags & SQLMIG_REPLAY) && j->target >= s->migrations[s->count - 1].version;
+    j->left = (size_t)-1;
     for (;;) {
         /* Others can only apply what we see pending: none left, no more locks. */
-        if (c->left == 0)
-            return c->in_tx ? commit(c) : 0;
-        if (!c->in_tx && (rc = lock(c)) != 0)
+        if (j->left == 0)
+            return j->in_tx ? commit(j) : 0;
+        if (!j->in_tx && (rc = begin_write(j)) != 0)
             return rc;
-        if ((rc = c->stale ? look(c) : more(c)) != 0)
+        if ((rc = j->stale ? survey(j) : next_pending(j)) != 0)
             return rc;
-        if (c->pending == 0)
-            return commit(c);
-        m = c->set->migrations + c->first;
-        c->cur = m;
-        if (c->fresh && c->pending == c->set->count)
-            rc = snapshot(c);
-        else if (!(m->flags & SQLMIG_NO_TRANSACTION))
-            rc = inside(c, m);
-        else /* it ends a batch; it gets transactions of its own */
-            rc = c->done ? commit(c) : outside(c, m);
+        if (x) { /* the caller's connection could not say where the database was */
+            c->res->from_version = c->res->to_version;
+            x = 0;
+        }
+        if (j->w.pending == 0)
+            return commit(j);
+        m = s->migrations + j->w.first;
+        j->c.cur = m;
+        if (j->fresh && j->snap && j->w.pending == s->count)
+            rc = create_from_snapshot(j);
+        else if (!(m->flags & (SQLMIG_NO_TRANSACTION | SQLMIG_ATTACH)) || !j->done)
+            rc = m->flags & SQLMIG_NO_TRANSACTION ? apply_outside(j, m) : apply_inside(j, m);
+        else /* it needs a transaction of its own: commit the batch first */
+            rc = commit(j);
         if (rc)
             return rc;
     }
 }
 
-/* ---- the public functions ---------------------------------------------- */
-
-static int init(struct ctx *c, sqlite3 *db, const struct sqlmig_set *set,
-                const sqlmig_options *o, sqlmig_result *res)
-{
-    static const sqlmig_options defaults;
-    const struct sqlmig_migration *m;
-    size_t i, n;
-    int ms;
-
-    memset(c, 0, sizeof *c);
-    memset(res, 0, sizeof *res);
-    c->db = db;
-    c->set = set;
-    c->o = o ? o : &defaults;
-    c->res = res;
-    c->fk = c->dv = -1;
-    c->own_busy = -1;
-    c->table = c->o->table ? c->o->table : "schema_migrations";
-    n = strlen(c->table);
-    if (!db || !set || (set->count && !set->migrations) || (set->object_count && !set->objects)
-        || set->snapshot_len >= INT_MAX)
-        return fail(c, SQLMIG_MISUSE, NULL, "the database handle or the set is NULL, or the set has "
-                    "a count but no array, or a snapshot over 2 GiB");
-    if (n == 0 || n > 200 || sqlite3_strnicmp(c->table, "sqlite_", 7) == 0)
-        return fail(c, SQLMIG_MISUSE, NULL, "the ledger table name must have 1 to 200 bytes and not "
-                    "start with sqlite_ (reserved by SQLite)");
-    sqlite3_snprintf(sizeof c->qt, c->qt, "\"%w\"", c->table); /* %w doubles each " */
-    for (i = 0; i < set->count; i++) {
-        m = set->migrations + i;
-        if (!m->name || !m->file || !m->up_sql || !m->checksum || m->up_len >= INT_MAX
-            || (i && m->version <= m[-1].version))
-            return fail(c, SQLMIG_MISUSE, m, "migration %zu of the set (version %lld) has a NULL field, "
-                        "is too long, or is out of order", i, (long long)m->version);
-    }
-    ms = c->o->busy_timeout_ms;
-    c->wait_ms = ms > 0 ? ms : 5000;
-    return 0; /* the busy timeout is own()'s */
-}
-
 /*
-** Roll back what is still open, restore foreign_keys, log the error. After a
-** failure that came before the ledger was read to its end, read the newest
-** applied version, so that from_version and to_version still say where the
-** database is; errors while cleaning up never hide the first one.
+** Roll back what is still open, log the error. After a failure that came
+** before the ledger was read to its end, read the newest applied version,
+** so that from_version and to_version still say where the database is;
+** errors while cleaning up never hide the first one.
 */
-static int finish(struct ctx *c, int rc)
+static int finish(struct migrate *j, int rc)
 {
+    struct call *c = &j->c;
     sqlmig_result scratch, *keep = c->res;
-    const struct sqlmig_migration *cur = c->cur;
+    const struct sqlmig_migration *cur = j->c.cur;
     int64_t v = 0, row = 0, wal = 0;
     /* open: a transaction of ours was open when it failed (SQLite may have
     ** ended it already); rolled: it is still open, and rolled back here;
     ** solo: it was a no-transaction migration's own, with no batch before it. */
-    int r = 0, open = c->in_tx, rolled = open && !sqlite3_get_autocommit(c->db);
-    int solo = !c->done && cur && (cur->flags & SQLMIG_NO_TRANSACTION);
-    int known = 0, committed = 0, uncertain = 0, r2;
+    int r = 0, open = j->in_tx && c->db != c->host, rolled = open && !sqlite3_get_autocommit(c->db);
+    int solo = !j->done && cur && (cur->flags & SQLMIG_NO_TRANSACTION);
+    int known = 0, committed = 0, uncertain = 0, r2, found;
 
     if (rc)
         c->res = &scratch; /* an error while cleaning up must not hide the first one */
     if (rolled)
         r = simple(c, "ROLLBACK");
-    if (c->fk >= 0 && r == 0)
-        r = simple(c, c->fk ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
     /* After a failure in our transaction the ledger says where the database
     ** is: an I/O error in COMMIT may come after its commit point. A ledger
     ** that is not sqlmig's says nothing about versions, and one still locked
@@ -1037,7 +1559,7 @@ static int finish(struct ctx *c, int rc)
     if (rc && r == 0 && rc != SQLMIG_MISUSE && rc != SQLMIG_LEDGER
         && (open || (keep->to_version == 0 && rc != SQLMIG_BUSY))) {
         r2 = query_int(c, "SELECT max(version) FROM main.@ WHERE execution_ms >= 0", 0, &v);
-        known = r2 == 0 || (r2 == SQLMIG_SQLITE && ledger(c, PEEK) == 0); /* no ledger: version 0 */
+        known = r2 == 0 || (r2 == SQLMIG_SQLITE && shape(c, LOOK_PEEK, &found) == 0 && !found);
         if (known && v > 0) {
             keep->to_version = v;
             if (keep->applied == 0 && !open)
@@ -1046,15 +1568,17 @@ static int finish(struct ctx *c, int rc)
         /* Committed when the last row of our transaction is there (not
         ** max(version): out of order, a newer version may be older news);
         ** likewise a no-transaction migration's started row. */
-        if (known && open && (c->done || (c->committing && solo))
+        if (known && open && (j->done || (j->committing && solo))
             && query_int(c, "SELECT CASE WHEN execution_ms >= 0 THEN 1 WHEN execution_ms = -1 THEN -1 END "
-                         "FROM main.@ WHERE version = ?1", (solo ? cur : c->last)->version, &row) == 0) {
-            committed = c->done && row == 1;
+                         "FROM main.@ WHERE version = ?1", (solo ? cur : j->last)->version, &row) == 0) {
+            committed = j->done && row == 1;
             if (solo && row == -1)
-                c->started = cur;
+                j->started = cur;
         }
-        if (committed)
-            keep->applied += c->done;
+        if (committed) {
+            keep->applied += j->done;
+            c->wrote = 1;
+        }
     }
     /*
     ** SQLite ended a failed COMMIT of ours by itself: unless the ledger could
@@ -1062,13 +1586,9 @@ static int finish(struct ctx *c, int rc)
     ** (a WAL whose sync failed can hold the whole transaction, which SQLite
     ** recovers once every connection has closed it).
     */
-    if (rc && open && c->committing && !rolled && !committed && (c->done || (!c->started && solo)))
+    if (rc && open && j->committing && !rolled && !committed && (j->done || (!j->started && solo)))
         uncertain = !known || query_int(c, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'",
                                         0, &wal) != 0 || wal > 0;
-    /* After the statements above, which may wait for a lock: the
-    ** connection's own busy timeout again, if own() set ours. */
-    if (c->own_busy >= 0 && sqlite3_busy_timeout(c->db, c->own_busy) != SQLITE_OK && r == 0)
-        r = sqlfail(c, SQLITE_MISUSE, "sqlite3_busy_timeout");
     c->res = keep;
     /* Say what the failure left behind, so that the operator knows where the database is. */
     if (rc == 0)
@@ -1076,52 +1596,95 @@ static int finish(struct ctx *c, int rc)
     else if (committed) /* before started: the row that completes one may be what got committed */
         append(c, " (yet the COMMIT had reached the database: it is applied, and the database is at "
                "version %lld)", (long long)v);
-    else if (c->started) /* uncertain: the COMMIT that completes its row failed */
+    else if (j->started) /* uncertain: the COMMIT that completes its row failed */
         append(c, uncertain ? ". Version %lld ran outside a transaction, but the COMMIT that records it as "
                "complete failed: if that COMMIT reached the disk it is applied, otherwise it stays marked "
                "started; the next run tells which, and sqlmig_resolve() settles a started one"
                : ". Version %lld runs without a transaction: what it did before failing stays, "
                "and it stays marked started; inspect the database, then call sqlmig_resolve()",
-               (long long)c->started->version);
-    else if (rc == SQLMIG_LEDGER) /* a refused ledger: nothing ran, nothing to add */
+               (long long)j->started->version);
+    else if (rc == SQLMIG_LEDGER || c->db == c->host) /* nothing ran: nothing to add */
         ;
     else if (uncertain)
         append(c, solo ? " (the COMMIT of its started row failed: the database is at version %lld, and if "
                "that COMMIT reached the disk, version %lld is marked started; the next run tells which)"
                : " (the COMMIT failed: the database is at version %lld, or at %lld if the COMMIT reached "
                "the disk; the next run tells which)", (long long)keep->to_version,
-               (long long)(solo ? cur : c->last)->version);
+               (long long)(solo ? cur : j->last)->version);
     else if (open || cur) /* rolled back here or by SQLite after an I/O error, or not begun */
         append(c, !open ? " (not started: the database stays at version %lld)"
-               : c->o->flags & SQLMIG_BATCH
-               ? " (rolled back with the rest of its batch: the database stays at version %lld)"
+               : j->batch && cur != &j->whole ? " (rolled back with the rest of its batch: the database stays at "
+                                                "version %lld)"
                : " (rolled back: the database stays at version %lld)", (long long)keep->to_version);
-    c->res->code = rc;
-    if (rc && !c->logged)
-        say(c, SQLMIG_LOG_ERROR, "%s", c->res->message);
-    return rc;
+    return end_call(c, rc);
+}
+
+/* ---- the public functions ------------------------------------------------------- */
+
+static int init(struct call *c, sqlite3 *db, const struct sqlmig_set *set,
+                const sqlmig_options *o, sqlmig_result *res)
+{
+    static const sqlmig_options defaults;
+    const struct sqlmig_migration *m;
+    const char *t;
+    size_t i, n;
+
+    memset(res, 0, sizeof *res);
+    c->db = c->host = db;
+    c->set = set;
+    c->o = o ? o : &defaults;
+    c->res = res;
+    c->table = t = c->o->table ? c->o->table : "schema_migrations";
+    n = strlen(t);
+    if (!db || !set || (set->count && !set->migrations) || (set->object_count && !set->objects)
+        || set->snapshot_len >= INT_MAX)
+        return fail(c, SQLMIG_MISUSE, NULL, "the database handle or the set is NULL, or the set has "
+                    "a count but no array, or a snapshot over 2 GiB");
+    while (*t && (unsigned char)*t >= 0x20 && *t != 0x7f)
+        t++;
+    if (n == 0 || n > 200 || *t || sqlite3_strnicmp(c->table, "sqlite_", 7) == 0)
+        return fail(c, SQLMIG_MISUSE, NULL, "the ledger table name must have 1 to 200 bytes, no control "
+                    "character, and not start with sqlite_ (reserved by SQLite)");
+    sqlite3_snprintf(sizeof c->qt, c->qt, "\"%w\"", c->table); /* %w doubles each " */
+    for (i = 0; i < set->count; i++) {
+        m = set->migrations + i;
+        if (!m->name || !m->file || !m->up_sql || !m->checksum || m->up_len >= INT_MAX
+            || (i && m->version <= m[-1].version))
+            return fail(c, SQLMIG_MISUSE, m, "migration %zu of the set (version %lld) has a NULL field, "
+                        "is too long, or is out of order", i, (long long)m->version);
+    }
+    c->wait_ms = c->o->busy_timeout_ms > 0 ? c->o->busy_timeout_ms : c->o->busy_timeout_ms ? 0 : 5000;
+    return 0;
 }
 
 int sqlmig_migrate(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options,
                    sqlmig_result *res)
 {
-    struct ctx c;
+    struct migrate j;
     sqlmig_result local;
-    int rc = init(&c, db, set, options, res ? res : &local);
+    int rc;
 
-    if (rc == 0) {
-        c.visit = check_row;
-        rc = apply(&c);
-    }
-    return finish(&c, rc);
+    memset(&j, 0, sizeof j);
+    rc = init(&j.c, db, set, options, res ? res : &local);
+    return finish(&j, rc ? rc : migrate(&j));
 }
 
-static int status_row(struct ctx *c, const struct sqlmig_status_row *r)
+/* The state of one sqlmig_status() call. */
+struct status {
+    struct call c;
+    int (*callback)(void *, const struct sqlmig_status_row *);
+    void *ctx;
+};
+
+static int status_row(void *job, struct survey *w, const struct sqlmig_status_row *r)
 {
-    if (c->cb(c->cb_ctx, r) == 0)
+    struct status *j = job;
+
+    (void)w;
+    if (j->callback(j->ctx, r) == 0)
         return 0;
-    fail(c, SQLMIG_ABORTED, r->migration, "the status callback stopped at version %lld", (long long)r->version);
-    c->res->version = r->version;
+    fail(&j->c, SQLMIG_ABORTED, r->migration, "the status callback stopped at version %lld", (long long)r->version);
+    j->c.res->version = r->version;
     return SQLMIG_ABORTED;
 }
 
@@ -1129,47 +1692,58 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
                   int (*callback)(void *ctx, const struct sqlmig_status_row *row),
                   void *ctx, sqlmig_result *res)
 {
-    struct ctx c;
+    struct status j;
+    struct survey w;
     sqlmig_result local;
-    int rc = init(&c, db, set, options, res ? res : &local);
+    int64_t fresh = 0;
+    int rc = init(&j.c, db, set, options, res ? res : &local);
 
+    memset(&w, 0, sizeof w);
+    j.callback = callback;
+    j.ctx = ctx;
     if (rc == 0 && !callback)
-        rc = fail(&c, SQLMIG_MISUSE, NULL, "the status callback is NULL");
-    if (rc == 0 && (rc = own(&c)) == 0) {
-        c.visit = status_row;
-        c.cb = callback;
-        c.cb_ctx = ctx;
-        rc = walk(&c, 0);
-    }
+        rc = fail(&j.c, SQLMIG_MISUSE, NULL, "the status callback is NULL");
+    if (rc == 0 && (rc = open_own(&j.c)) == 0)
+        rc = walk(&j.c, &w, 0, 0, status_row, &j);
     /* On a database with nothing in it, say how sqlmig_migrate() would create it. */
-    if (rc == 0 && set->count && (rc = query_int(&c, "SELECT count(*) = 0 FROM main.sqlite_schema", 0, &c.fresh)) == 0
-        && c.fresh) {
+    if (rc == 0 && set->count && (rc = query_int(&j.c, "SELECT count(*) = 0 FROM main.sqlite_schema", 0, &fresh)) == 0
+        && fresh) {
         if (set->snapshot_sql)
-            snprintf(c.res->message, sizeof c.res->message, "a fresh database: sqlmig_migrate() creates version "
+            snprintf(j.c.res->message, sizeof j.c.res->message, "a fresh database: sqlmig_migrate() creates version "
                      "%lld from the snapshot, in one transaction", (long long)set->migrations[set->count - 1].version);
         else
-            snprintf(c.res->message, sizeof c.res->message, "a fresh database: sqlmig_migrate() applies the %zu "
-                     "migrations one by one, as the set has no snapshot: %s", set->count,
+            snprintf(j.c.res->message, sizeof j.c.res->message, "a fresh database: sqlmig_migrate() applies the %zu "
+                     "migrations in one transaction, as the set has no snapshot: %s", set->count,
                      set->snapshot_note ? set->snapshot_note : "it was compiled without one");
     }
-    c.res->from_version = c.res->to_version = c.newest;
-    return finish(&c, rc);
+    j.c.res->from_version = j.c.res->to_version = w.newest;
+    return end_call(&j.c, rc);
 }
 
-/* sqlmig_verify(): log a problem now in res; keep the first. */
-static void note(struct ctx *c)
+/* The state of one sqlmig_verify() call. */
+struct verify {
+    struct call c;
+    int problems;
+    sqlmig_result first; /* the first problem */
+};
+
+/* Log a problem now in res; keep the first. */
+static void problem(struct verify *j)
 {
-    say(c, SQLMIG_LOG_ERROR, "%s", c->res->message);
-    if (c->problems++ == 0)
-        *c->first_problem = *c->res;
+    printable(j->c.res->message);
+    log_line(&j->c, SQLMIG_LOG_ERROR, "%s", j->c.res->message);
+    if (j->problems++ == 0)
+        j->first = *j->c.res;
 }
 
-static int verify_row(struct ctx *c, const struct sqlmig_status_row *r)
+static int verify_row(void *job, struct survey *w, const struct sqlmig_status_row *r)
 {
+    struct verify *j = job;
+
     if (r->state == SQLMIG_PENDING)
-        c->pending++;
-    else if (judge(c, r))
-        note(c);
+        w->pending++;
+    else if (judge(&j->c, w, r))
+        problem(j);
     return 0;
 }
 
@@ -1181,36 +1755,37 @@ static int objcmp(const char *type1, const char *name1, const char *type2, const
 
 /* Merge sqlite_schema (without SQLite's and the ledger's objects) with the
 ** embedded final schema; both are sorted by type, then name, bytewise. */
-static int drift(struct ctx *c)
+static int drift(struct verify *j)
 {
     static const char *const verdict[] = { "is missing", "differs from the embedded schema",
                                            "is not in the embedded schema" };
+    struct call *c = &j->c;
     const struct sqlmig_object *o = c->set->objects;
     const struct sqlmig_object *end = o ? o + c->set->object_count : o;
     sqlite3_stmt *st = NULL;
     int rc, d;
 
     rc = sqlite3_prepare_v2(c->db, "SELECT type, name, sql FROM main.sqlite_schema "
-                            "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+                            "WHERE sql IS NOT NULL AND name NOT GLOB 'sqlite_*' "
                             "AND name <> ?1 COLLATE NOCASE AND tbl_name <> ?1 COLLATE NOCASE "
                             "ORDER BY type, name", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC)) == SQLITE_OK)
         rc = sqlite3_step(st);
     while (rc == SQLITE_ROW || (rc == SQLITE_DONE && o < end)) {
         /* d < 0: only embedded; d > 0: only live; 0: both, compare the SQL */
-        d = rc != SQLITE_ROW ? -1 : o == end ? 1 : objcmp(o->type, o->name, col(st, 0), col(st, 1));
+        d = rc != SQLITE_ROW ? -1 : o == end ? 1 : objcmp(o->type, o->name, text_of(st, 0), text_of(st, 1));
         d = d < 0 ? -1 : d > 0;
-        if (d != 0 || strcmp(o->sql, col(st, 2)) != 0) {
-            fail(c, SQLMIG_DRIFT, NULL, "drift: %s %s %s", d < 0 ? o->type : col(st, 0),
-                 d < 0 ? o->name : col(st, 1), verdict[d + 1]);
-            note(c);
+        if (d != 0 || strcmp(o->sql, text_of(st, 2)) != 0) {
+            fail(c, SQLMIG_DRIFT, NULL, "drift: %s %s %s", d < 0 ? o->type : text_of(st, 0),
+                 d < 0 ? o->name : text_of(st, 1), verdict[d + 1]);
+            problem(j);
         }
         if (d <= 0)
             o++;
         if (d >= 0)
             rc = sqlite3_step(st);
     }
-    rc = rc == SQLITE_DONE ? 0 : sqlfail(c, rc, "read sqlite_schema");
+    rc = rc == SQLITE_DONE ? 0 : sqlite_failed(c, rc, "read sqlite_schema");
     sqlite3_finalize(st);
     return rc;
 }
@@ -1218,61 +1793,72 @@ static int drift(struct ctx *c)
 int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options,
                   sqlmig_result *res)
 {
-    struct ctx c;
-    sqlmig_result local, first;
+    struct verify j;
+    struct survey w;
+    sqlmig_result local;
     size_t i;
-    int rc = init(&c, db, set, options, res ? res : &local);
+    int64_t broken = 0;
+    int found, rc = init(&j.c, db, set, options, res ? res : &local);
     const struct sqlmig_object *o = set ? set->objects : NULL;
 
+    memset(&w, 0, sizeof w);
+    j.problems = 0;
     for (i = 0; rc == 0 && i < set->object_count; i++)
         if (!o[i].type || !o[i].name || !o[i].sql
             || (i && objcmp(o[i - 1].type, o[i - 1].name, o[i].type, o[i].name) >= 0))
-            rc = fail(&c, SQLMIG_MISUSE, NULL, "object %zu of the set has a NULL field or is out of order", i);
-    if (rc == 0 && (rc = own(&c)) == 0) {
-        c.visit = verify_row;
-        c.first_problem = &first;
-        rc = walk(&c, 0);
+            rc = fail(&j.c, SQLMIG_MISUSE, NULL, "object %zu of the set has a NULL field or is out of order", i);
+    if (rc == 0 && (rc = open_own(&j.c)) == 0) {
+        rc = walk(&j.c, &w, 0, 0, verify_row, &j);
         if (rc == 0) /* a table that a migration would refuse to write */
-            rc = ledger(&c, CHECK);
-        if (rc == 0 && c.pending == 0)
-            rc = drift(&c);
-        else if (rc == 0 && !c.problems)
-            snprintf(c.res->message, sizeof c.res->message, "%zu migration(s) pending: the schema is "
-                     "compared with the embedded one only once all are applied", c.pending);
-        if (rc == 0 && c.problems) {
-            *c.res = first;
-            if (c.problems > 1)
-                append(&c, " (%d problems in all)", c.problems);
-            rc = first.code;
-            c.logged = 1; /* note() did, one line per problem */
+            rc = shape(&j.c, LOOK_CHECK, &found);
+        if (rc == 0 && w.pending == 0 && w.unknown == 0)
+            rc = drift(&j);
+        else if (rc == 0 && !j.problems)
+            snprintf(j.c.res->message, sizeof j.c.res->message, w.pending
+                     ? "%zu migration(s) pending: the schema is compared with the embedded one only once all are applied"
+                     : "%zu version(s) of a newer build applied: its schema is not compared with this one's",
+                     w.pending ? w.pending : w.unknown);
+        if (rc == 0 && query_int(&j.c, "SELECT count(*) FROM main.sqlite_schema AS s, "
+                                 "pragma_foreign_key_check(s.name, 'main') WHERE s.type = 'table'", 0, &broken) == 0
+            && broken)
+            log_line(&j.c, SQLMIG_LOG_WARN, "the database holds %lld foreign key violation(s) "
+                     "(PRAGMA foreign_key_check lists them)", (long long)broken);
+        if (rc == 0 && j.problems) {
+            *j.c.res = j.first;
+            if (j.problems > 1)
+                append(&j.c, " (%d problems in all)", j.problems);
+            rc = j.first.code;
+            j.c.logged = 1; /* problem() did, one line per problem */
         }
     }
-    c.res->from_version = c.res->to_version = c.newest;
-    return finish(&c, rc);
+    j.c.res->from_version = j.c.res->to_version = w.newest;
+    return end_call(&j.c, rc);
 }
 
 int sqlmig_resolve(sqlite3 *db, const sqlmig_options *options, int64_t version, int how,
                    sqlmig_result *res)
 {
     static const struct sqlmig_set none;
-    struct ctx c;
+    struct call c;
     sqlmig_result local;
     int rc = init(&c, db, &none, options, res ? res : &local);
 
     if (rc == 0 && how != SQLMIG_RESOLVE_APPLIED && how != SQLMIG_RESOLVE_RETRY)
         rc = fail(&c, SQLMIG_MISUSE, NULL, "`how` must be SQLMIG_RESOLVE_APPLIED or SQLMIG_RESOLVE_RETRY");
-    if (rc == 0 && (rc = own(&c)) == 0)
-        rc = exec(&c, "resolve", how == SQLMIG_RESOLVE_APPLIED
+    if (rc == 0 && (rc = open_own(&c)) == 0)
+        rc = exec(&c, NULL, "resolve", how == SQLMIG_RESOLVE_APPLIED
                   ? "UPDATE main.@ SET execution_ms = 0 WHERE version = ?1 AND execution_ms = -1"
-                  : "DELETE FROM main.@ WHERE version = ?1 AND execution_ms = -1", version, 0, NULL, NULL);
-    if (rc == 0 && sqlite3_changes(db) != 1)
+                  : "DELETE FROM main.@ WHERE version = ?1 AND execution_ms = -1", version, 0, NULL);
+    if (rc == 0 && sqlite3_changes(c.db) != 1)
         rc = fail(&c, SQLMIG_TARGET, NULL, "version %lld has no started row in the ledger %s",
                   (long long)version, c.qt);
-    if (rc == 0)
-        say(&c, SQLMIG_LOG_INFO, "version %lld resolved: %s", (long long)version,
-            how == SQLMIG_RESOLVE_APPLIED ? "marked applied" : "will run again");
+    if (rc == 0) {
+        c.wrote = 1;
+        log_line(&c, SQLMIG_LOG_INFO, "version %lld resolved: %s", (long long)version,
+                 how == SQLMIG_RESOLVE_APPLIED ? "marked applied" : "will run again");
+    }
     c.res->version = version;
-    return finish(&c, rc);
+    return end_call(&c, rc);
 }
 
 const char *sqlmig_errname(int code)

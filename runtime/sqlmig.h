@@ -9,6 +9,17 @@
 ** runtime reads no file but the database and prints nothing unless the caller
 ** installs a log callback.
 **
+** Migrations never run on the caller's connection. sqlmig_migrate() reads the
+** ledger there once, with one statement; if anything is to be done, sqlmig
+** opens a connection of its own to the same database (same file, same VFS,
+** same URI parameters; a private copy for an in-memory database), sets it to
+** a fixed baseline, and does everything there. So what a migration does
+** depends on the database and its SQL only, never on what the caller's
+** connection holds (attached databases, temp objects, settings, authorizer,
+** functions), and whatever a migration sets or creates on its connection
+** stays there: the caller's connection is as it was. The build-time replay of
+** `sqlmig compile` runs every migration through this same code.
+**
 ** Every function returns an int code from the SQLMIG_OK… table below and, when
 ** given a struct sqlmig_result, fills it with the details of a failure: the
 ** migration, its file, the line and column inside that file, SQLite's error
@@ -39,10 +50,11 @@ const char *sqlmig_libversion(void);
 ** checks it with #if/#error, so a generated file and a runtime that disagree
 ** on the structs below fail at compile time instead of at run time.
 */
-#define SQLMIG_FORMAT 2
+#define SQLMIG_FORMAT 3
 
 /* Bits of sqlmig_migration.flags. */
 #define SQLMIG_NO_TRANSACTION 0x1u /* file says `-- sqlmig:no-transaction` */
+#define SQLMIG_ATTACH         0x2u /* file says `-- sqlmig:attach`: it may ATTACH a file */
 
 /*
 ** One migration, as `sqlmig compile` embeds it. All strings are static data
@@ -68,7 +80,7 @@ struct sqlmig_migration {
     const char *down_sql;
     size_t down_len;
     const char *checksum;
-    unsigned flags;       /* SQLMIG_NO_TRANSACTION */
+    unsigned flags;       /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH */
 };
 
 /*
@@ -91,15 +103,25 @@ struct sqlmig_object {
 ** reached, as SQL that recreates it on an empty database: every table,
 ** index, view and trigger in the order of sqlite_schema, each table's rows
 ** (rowids included) before its indexes and triggers, sqlite_sequence, and
-** user_version and application_id when the history sets them. `sqlmig
-** compile` replays this SQL into a second database and embeds it only when
-** both hold the same schema, rows and header values. A fresh database (one
-** with nothing in it) is then created from it in one transaction, with every
-** ledger row, instead of by running each migration. Like up_sql it is
-** followed by a NUL. When there is no snapshot, snapshot_sql is NULL and
-** snapshot_note says why: the first thing in the history whose result
-** depends on when or where it runs ("0005_seed.sql:3:1: random() ..."), a
-** migration that runs outside a transaction, or `--no-snapshot`.
+** user_version and application_id when the history sets them. A value that
+** both replays of the build stored as the clock of the moment they ran
+** (a CURRENT_TIMESTAMP default filled by a seed row) is written as that
+** clock, in the same format, read when the snapshot runs. `sqlmig compile`
+** embeds it only when two replays under different conditions (clock, time
+** zone, random seed, row order, page size) gave the same database and the
+** snapshot, run by this runtime, gives that database again. A fresh
+** database (one with nothing in it) is then created from it in one
+** transaction, with every ledger row, instead of by running each migration.
+** Like up_sql it is followed by a NUL. When there is no snapshot,
+** snapshot_sql is NULL and snapshot_note says why: the first migration whose
+** result differed between the two replays, and where ("0005_seed.sql: the
+** rows of table \"tags\" differ ..."), or `--no-snapshot`.
+**
+** The snapshot_* settings are those the history leaves on the file, which
+** the snapshot then gives it too: a page size (0: the history sets none),
+** auto_vacuum plus one (1 none, 2 full, 3 incremental; 0: none set), and
+** WAL mode. The snapshot is used only on a database whose file can take
+** them, and only in UTF-8, the encoding it was proven in.
 */
 struct sqlmig_set {
     const struct sqlmig_migration *migrations;
@@ -109,6 +131,9 @@ struct sqlmig_set {
     const char *snapshot_sql;
     size_t snapshot_len;
     const char *snapshot_note;
+    unsigned snapshot_page_size;
+    unsigned snapshot_auto_vacuum;
+    unsigned snapshot_wal;
 };
 
 /*
@@ -155,57 +180,66 @@ const char *sqlmig_errstr(int code);
 /* Levels passed to the log callback. */
 #define SQLMIG_LOG_ERROR 0 /* the failure a call returns, or a problem verify found */
 #define SQLMIG_LOG_INFO  1 /* progress: applied, planned, waiting, resolved */
+#define SQLMIG_LOG_WARN  2 /* a problem that does not stop the call (foreign key violations already there) */
 
 /*
 ** Options of every call. A zeroed struct, or a NULL pointer, means: ledger
 ** table "schema_migrations", migrate to the newest version, one transaction
 ** per migration, a busy timeout of 5000 ms, no logging.
 **
-** table: the ledger lives in the "main" schema of the connection, whatever
-** else is attached; the name is quoted, so any name of 1 to 200 bytes works
-** except those starting with "sqlite_", which SQLite reserves. Another
-** tool's ledger of the same name is refused (SQLMIG_LEDGER, see
-** sqlmig_migrate()): give sqlmig a name of its own.
+** table: the ledger lives in the "main" schema of the database; the name
+** is quoted, so any name of 1 to 200 bytes without control characters
+** works, except those starting with "sqlite_", which SQLite reserves.
+** Another tool's ledger of the same name is refused (SQLMIG_LEDGER, see
+** sqlmig_migrate()): give sqlmig a name of its own. A migration that
+** creates a table of this name is refused as SQLMIG_MISUSE: the option,
+** not the migration, is at fault.
 **
 ** target: migrations up to this version are applied. A database already
 ** past it stays as it is (nothing is ever undone).
 **
-** busy_timeout_ms: how long a call waits for a lock that another connection
-** holds; 0 means 5000 ms. sqlmig_migrate() first reads the ledger with the
-** connection's busy handler as it is (that read waits as the handler says):
-** if the database is up to date, that read is the call's only statement and
-** the handler is left untouched, one from sqlite3_busy_handler() included.
-** When there is more to do (a migration pending, one that another process
-** is running outside a transaction, or a first read that failed with
-** SQLITE_BUSY or SQLITE_LOCKED, which is then repeated), and from the start
-** in sqlmig_status(), sqlmig_verify() and sqlmig_resolve(), sqlmig reads the
-** connection's own timeout (PRAGMA busy_timeout), calls
-** sqlite3_busy_timeout(db, busy_timeout_ms), and sets the connection's own
-** timeout again when it returns, after a failure too (0: no busy handler).
-** SQLite cannot report a handler installed with sqlite3_busy_handler()
-** (PRAGMA busy_timeout reads 0), so such a call replaces it and leaves the
-** connection without one. A negative value leaves the connection's busy
-** handler untouched throughout: pass one to keep such a handler. The same
-** timeout (5000 ms when it is negative) bounds how long sqlmig waits for a
-** migration that another process is running outside a transaction, and how
-** long such a migration's own statements are retried when another
-** connection holds the write lock.
+** busy_timeout_ms: how long sqlmig's own connection waits for a lock that
+** another connection holds (0: 5000 ms; negative: it does not wait). The
+** caller's connection is never given a busy handler, nor has its own
+** changed: sqlmig_migrate()'s one read there waits as that handler says.
+** The same timeout bounds how long sqlmig waits for a migration that
+** another process is running outside a transaction, and how long such a
+** migration's own statements are retried when another connection holds the
+** write lock.
 **
-** log: called with one complete line of text (no trailing newline): at
+** log: called with one complete line of text (no trailing newline, no
+** control character: one from the database is shown as '?'): at
 ** SQLMIG_LOG_INFO for every migration applied, planned, started outside a
-** transaction or waited for, and for a resolve; at SQLMIG_LOG_ERROR for the
-** failure a call returns and for every problem verify finds. In batch mode
-** "applied" lines say "to be committed with the batch": if the batch then
-** fails, the error line says it was rolled back. The text is only valid
-** during the call.
+** transaction or waited for, and for a resolve; at SQLMIG_LOG_WARN for
+** foreign key violations that were already in the database (see
+** sqlmig_migrate()); at SQLMIG_LOG_ERROR for the failure a call returns and
+** for every problem verify finds. In batch mode "applied" lines say "to be
+** committed with the batch": if the batch then fails, the error line says
+** it was rolled back. The text is only valid during the call.
+**
+** connect: called with sqlmig's own connection once it is open and set to
+** its baseline, before any of sqlmig's statements run on it: register the
+** application's SQL functions and collations here (a migration can call
+** only what this connection has), or give an encryption key. Whatever it
+** sets stays for the whole call. A non-zero return stops the call with
+** SQLMIG_ABORTED.
+**
+** applied: called after each migration that sqlmig runs (not for a
+** database created from the snapshot), inside its transaction, after its
+** checks and its ledger row, with sqlmig's connection. It may read the
+** database, and must not change it. A non-zero return stops the call with
+** SQLMIG_ABORTED, and the migration is rolled back.
 */
 typedef struct sqlmig_options {
     const char *table;         /* ledger table name; NULL: "schema_migrations" */
     int64_t target;            /* newest version to apply; 0: the last of the set */
     unsigned flags;            /* SQLMIG_DRY_RUN | SQLMIG_BATCH | SQLMIG_ALLOW_… */
-    int busy_timeout_ms;       /* 0: 5000; < 0: leave the handler alone */
+    int busy_timeout_ms;       /* 0: 5000; < 0: no waiting */
     void (*log)(void *log_ctx, int level, const char *message);
     void *log_ctx;
+    int (*connect)(void *hook_ctx, sqlite3 *conn);
+    int (*applied)(void *hook_ctx, sqlite3 *conn, const struct sqlmig_migration *m);
+    void *hook_ctx;            /* passed to connect and applied */
 } sqlmig_options;
 
 /*
@@ -215,7 +249,10 @@ typedef struct sqlmig_options {
 ** failing statement inside that file (1-based, 0 when not known),
 ** `sqlite_code` (SQLite's extended result code, 0 when SQLite did not fail)
 ** and `message`, a complete human-readable sentence such as
-**   "0007_add_index.sql:12:5: no such table: usr".
+**   "0007_add_index.sql:12:5: no such table: usr (rolled back: the database
+**   stays at version 6)".
+** message[cause_at] onwards, cause_len bytes, is the cause alone ("no such
+** table: usr"), without the file, the position or what the failure left.
 ** `from_version` and `to_version` are the newest applied version before and
 ** after the call (after a failure too, as far as the ledger can be read);
 ** `applied` counts the migrations applied (or, in a dry run, that would be
@@ -233,6 +270,8 @@ typedef struct sqlmig_result {
     int64_t from_version;
     int64_t to_version;
     size_t applied;
+    size_t cause_at;
+    size_t cause_len;
     char message[1024];
 } sqlmig_result;
 
@@ -260,59 +299,84 @@ typedef struct sqlmig_result {
 ** digits is SQLMIG_CHECKSUM like any other difference, and the message says
 ** the row, not the file, was edited.
 **
+** When the database is already up to date the call runs one query on `db`
+** (the ledger read, with the connection's own busy handler) and allocates
+** no memory of its own. Anything more runs on sqlmig's own connection (see
+** the top of this file), which is closed before the call returns. With
+** anything pending, `db` must be outside a transaction, with no statement
+** running, and not in locking_mode=EXCLUSIVE (SQLMIG_MISUSE otherwise):
+** sqlmig's connection could not write past it.
+**
 ** Each migration runs inside BEGIN IMMEDIATE … COMMIT, together with the
 ** insert of its ledger row, so that after any failure or crash the database
-** is at some earlier whole version. A statement of the migration that would
-** end that transaction (BEGIN, COMMIT, END, ROLLBACK) is refused before it
-** runs. PRAGMA foreign_keys is switched off before that transaction, PRAGMA
-** foreign_key_check must find nothing before COMMIT, and the connection's
-** setting is restored when the call returns. The ledger is read again under
-** the write lock, so processes that start together apply every migration
+** is at some earlier whole version. Before each migration sqlmig's
+** connection is at its baseline: SQLite's documented defaults for every
+** setting that changes what SQL does (foreign_keys, recursive_triggers,
+** case_sensitive_like, legacy_alter_table, reverse_unordered_selects,
+** query_only, ignore_check_constraints, defer_foreign_keys, writable_schema
+** off; trusted_schema, automatic_index and double-quoted string literals on;
+** locking_mode normal), no temp object, nothing attached and
+** last_insert_rowid() 0. A migration may change any of these for itself;
+** sqlmig puts them back after it. A statement that would end the
+** transaction (BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE), switch
+** the journal to OFF or MEMORY, or ATTACH a file without `-- sqlmig:attach`
+** is refused before it runs. A migration that may attach runs in a
+** transaction of its own, and what it attached is detached after it.
+**
+** Foreign keys are off while a migration runs (SQLite's table rebuild needs
+** it), and before COMMIT sqlmig checks the rows the migration could have
+** broken: those of the tables it wrote, altered or dropped, and of the
+** tables that refer to them. A violation it added fails it
+** (SQLMIG_FOREIGN_KEY, rolled back). A violation that was already in the
+** database (SQLite enforces none unless asked, so applications make them)
+** does not: the migration is applied and a SQLMIG_LOG_WARN line says how
+** many there are and names the first. The ledger is read again under the
+** write lock, so processes that start together apply every migration
 ** exactly once: the others wait and find nothing to do.
 **
-** With SQLMIG_BATCH all pending migrations share one transaction and one
-** foreign_key_check at its end (a violation there names no single
-** migration: `version` is 0). A no-transaction migration cannot join it:
-** the batch commits what came before, runs it, and goes on after it.
+** With SQLMIG_BATCH all pending migrations share one transaction, each
+** checked as above. A fresh database (nothing in it, not even a ledger) is
+** always migrated that way, as there is nothing to keep: all or nothing. A
+** no-transaction migration, or one that may attach, cannot join it: the
+** batch commits what came before, runs it, and goes on after it.
 **
 ** A migration marked SQLMIG_NO_TRANSACTION runs statement by statement in
 ** autocommit mode, also with foreign keys off: its ledger row is first
 ** committed with execution_ms = -1 ("started"), then completed when it
-** finishes and foreign_key_check is clean. If it fails, SQLMIG_MIGRATION
+** finishes and its foreign key check is clean. If it fails, SQLMIG_MIGRATION
 ** does not mean "at the version before it": the statements that ran stay,
 ** and so does the started row. Another process that finds such a row waits
 ** (up to the busy timeout) for it to complete; after that, or after a
 ** crash, the migration is SQLMIG_INTERRUPTED.
 **
-** A fresh database, one with nothing in it (no table, not even a ledger),
-** is created from set->snapshot_sql when the set has one, the target is its
-** last version and SQLMIG_REPLAY is not set: the snapshot and every ledger
-** row (execution_ms 0) in one BEGIN IMMEDIATE … COMMIT, checked like a batch
-** (foreign_key_check before COMMIT), logged as one INFO line "created
-** version N from the snapshot …". If the snapshot fails (a SQLite that lacks
-** something the build's had), the message names "snapshot:LINE:COL", the
-** transaction is rolled back and SQLMIG_REPLAY runs the migrations instead.
+** A fresh database is created from set->snapshot_sql when the set has one,
+** the target is its last version, SQLMIG_REPLAY is not set, the database is
+** UTF-8, and its file can take the settings the history leaves (a page size
+** or auto_vacuum only while the file is still empty; WAL is switched on
+** first): the snapshot and every ledger row (execution_ms 0) in one
+** BEGIN IMMEDIATE … COMMIT, with the foreign key check, logged as one INFO
+** line "created version N from the snapshot …". Otherwise its migrations
+** run, as one batch. If the snapshot fails (a SQLite that lacks something
+** the build's had), the message names "snapshot:LINE:COL", the transaction
+** is rolled back and SQLMIG_REPLAY runs the migrations instead.
 **
-** When the database is already up to date the call runs one query, with
-** the connection's own busy handler (see busy_timeout_ms), and allocates no
-** memory of its own. It must be called outside a transaction
-** when anything is pending (SQLMIG_MISUSE otherwise). After a failure the
-** message ends by saying what it left: "(rolled back: the database stays at
-** version N)", "(not started: …)" when its BEGIN failed, or, for a
-** no-transaction migration, that its work stays and it is marked started.
-** A failure while a migration is being applied names it (`version`, `file`,
-** the file in the message), also when its BEGIN, its ledger row or its
-** COMMIT failed rather than one of its statements; a statement that finds
-** the database locked or read-only gives SQLMIG_BUSY or SQLMIG_READONLY, not
-** SQLMIG_MIGRATION. An I/O error in COMMIT can come after the commit point:
-** sqlmig then reads the ledger and says "(yet the COMMIT had reached the
-** database: it is applied …)", with `to_version` and `applied` to match; if
-** it cannot tell (the ledger cannot be read, or in WAL mode, where SQLite
-** may recover the commit from the WAL later), the message gives both
-** versions and says "the next run tells which". Causes outside the SQL (a
-** full disk, an I/O error, a read-only folder, a file that is not a
-** database) come with what to do. With SQLMIG_DRY_RUN nothing is written or locked.
-** Returns SQLMIG_OK or an error code; `res` may be NULL.
+** After a failure the message ends by saying what it left: "(rolled back:
+** the database stays at version N)", "(not started: …)" when its BEGIN
+** failed, or, for a no-transaction migration, that its work stays and it
+** is marked started. A failure while a migration is being applied names it
+** (`version`, `file`, the file in the message), also when its BEGIN, its
+** ledger row or its COMMIT failed rather than one of its statements; a
+** statement that finds the database locked or read-only gives SQLMIG_BUSY
+** or SQLMIG_READONLY, not SQLMIG_MIGRATION. An I/O error in COMMIT can come
+** after the commit point: sqlmig then reads the ledger and says "(yet the
+** COMMIT had reached the database: it is applied …)", with `to_version` and
+** `applied` to match; if it cannot tell (the ledger cannot be read, or in
+** WAL mode, where SQLite may recover the commit from the WAL later), the
+** message gives both versions and says "the next run tells which". Causes
+** outside the SQL (a full disk, an I/O error, a read-only folder, a file
+** that is not a database) come with what to do. With SQLMIG_DRY_RUN nothing
+** is written or locked. Returns SQLMIG_OK or an error code; `res` may be
+** NULL.
 */
 int sqlmig_migrate(sqlite3 *db, const struct sqlmig_set *set,
                    const sqlmig_options *options, sqlmig_result *res);
@@ -352,8 +416,10 @@ struct sqlmig_status_row {
 ** On success, when the database has nothing in it yet, `res->message` says
 ** how sqlmig_migrate() will create it: "a fresh database: sqlmig_migrate()
 ** creates version N from the snapshot, in one transaction", or that it
-** applies the migrations one by one, followed by set->snapshot_note; it is
-** empty for any other database.
+** applies the migrations in one transaction, followed by why not the
+** snapshot (set->snapshot_note, or what the database lacks); it is empty
+** for any other database. Like sqlmig_verify() and sqlmig_resolve(), it
+** runs on sqlmig's own connection, which waits busy_timeout_ms for a lock.
 */
 int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
                   const sqlmig_options *options,
@@ -369,8 +435,11 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
 ** Each problem is passed to the log callback as one line naming the
 ** object or version; `res->message` names the first and the count.
 ** SQLMIG_ALLOW_UNKNOWN is honoured; a started row is reported at once,
-** without waiting. While migrations are pending, drift is not checked and
-** `res->message` says so (the code is still SQLMIG_OK). Returns
+** without waiting. While migrations are pending, or versions the set does
+** not know are applied (SQLMIG_ALLOW_UNKNOWN: a newer build's objects are
+** expected), drift is not checked and `res->message` says so (the code is
+** still SQLMIG_OK). Foreign key violations in the database are not a
+** problem of the set: they are counted in a SQLMIG_LOG_WARN line. Returns
 ** SQLMIG_OK, or the code of the first problem (SQLMIG_LEDGER,
 ** SQLMIG_CHECKSUM, SQLMIG_UNKNOWN, SQLMIG_INTERRUPTED, SQLMIG_DRIFT, …).
 */

@@ -42,7 +42,7 @@ pure() {
     ok $? "$2: compiles"
     ok $([ ! -s "$dir/stderr" ]; echo $?) "$2: prints nothing $(head -c 300 "$dir/stderr")"
     ok $(grep -q '^    .snapshot_sql = set_snapshot,$' "$dir/set.c" &&
-         grep -q '^    .snapshot_note = NULL$' "$dir/set.c"; echo $?) "$2: the set has a snapshot"
+         grep -q '^    .snapshot_note = NULL,$' "$dir/set.c"; echo $?) "$2: the set has a snapshot"
     "${cc[@]}" "${cflags[@]}" -c "$dir/set.c" -o "$dir/set.o"
     ok $? "$2: its C compiles"
 }

@@ -143,7 +143,7 @@ static void status(struct tap *t)
                                    "in one transaction") == 0,
            "status of a fresh database: %s", r.message);
     tap_ok(t, sqlmig_status(db, &demo_migrations, NULL, count_rows, &n, &r) == SQLMIG_OK
-              && strstr(r.message, "applies the 11 migrations one by one, as the set has no snapshot: "
+              && strstr(r.message, "applies the 11 migrations in one transaction, as the set has no snapshot: "
                                    "0007_seed_inbox_project.up.sql:3:1: reads the clock") != NULL,
            "status of a fresh database, without a snapshot: the reason: %s", r.message);
     tap_ok(t, sqlite3_exec(db, "CREATE TABLE mine (x)", NULL, NULL, NULL) == SQLITE_OK
@@ -203,7 +203,7 @@ static void failing(struct tap *t)
           "0000000000000000000000000000000000000000000000000000000000000001", 0 },
     };
     static const char bad[] = "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n  INSERT INTO nosuch VALUES (1);\n";
-    static const struct sqlmig_set set = { one, 1, NULL, 0, bad, sizeof bad - 1, NULL };
+    static const struct sqlmig_set set = { one, 1, NULL, 0, bad, sizeof bad - 1, NULL, 0, 0, 0 };
     sqlmig_result r;
     char path[512];
     sqlite3 *db = open_new("", path, sizeof path);
@@ -221,7 +221,7 @@ static void failing(struct tap *t)
 
     /* A history that drops all it made has an empty snapshot: only the ledger. */
     {
-        static const struct sqlmig_set empty = { one, 1, NULL, 0, "", 0, NULL };
+        static const struct sqlmig_set empty = { one, 1, NULL, 0, "", 0, NULL, 0, 0, 0 };
         db = open_new("", path, sizeof path);
         tap_ok(t, sqlmig_migrate(db, &empty, NULL, &r) == SQLMIG_OK && r.applied == 1
                   && qint(db, "SELECT count(*) FROM sqlite_schema") == 1

@@ -318,14 +318,24 @@ static int valid_header_name(const char *name, size_t len)
 /* Append the migration's flags as C: symbolic where sqlmig.h has a name. */
 static void flags_text(struct buf *out, unsigned flags)
 {
-    unsigned rest = flags & ~SQLMIG_NO_TRANSACTION;
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = { { SQLMIG_NO_TRANSACTION, "SQLMIG_NO_TRANSACTION" }, { SQLMIG_ATTACH, "SQLMIG_ATTACH" } };
+    unsigned rest = flags;
+    size_t i;
 
     if (flags == 0) {
         buf_puts(out, "0u");
         return;
     }
-    if (flags & SQLMIG_NO_TRANSACTION)
-        buf_puts(out, rest ? "SQLMIG_NO_TRANSACTION | " : "SQLMIG_NO_TRANSACTION");
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (flags & names[i].bit) {
+            rest &= ~names[i].bit;
+            buf_puts(out, names[i].name);
+            if (rest)
+                buf_puts(out, " | ");
+        }
     if (rest)
         buf_printf(out, "0x%xu", rest);
 }
@@ -380,8 +390,8 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
     buf_append(out, hname, hlen);
     buf_puts(out, "\"\n\n");
 
-    buf_puts(out, "#if !defined(SQLMIG_FORMAT) || SQLMIG_FORMAT != 2\n");
-    buf_printf(out, "#error \"%s was generated for sqlmig format 2: "
+    buf_puts(out, "#if !defined(SQLMIG_FORMAT) || SQLMIG_FORMAT != 3\n");
+    buf_printf(out, "#error \"%s was generated for sqlmig format 3: "
                     "regenerate it with the sqlmig that matches sqlmig.h\"\n", symbol);
     buf_puts(out, "#endif\n\n");
 
@@ -477,15 +487,18 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
     if (f->snapshot != NULL)
         buf_printf(out, "    .snapshot_sql = %s_snapshot,\n"
                         "    .snapshot_len = sizeof %s_snapshot - 1,\n"
-                        "    .snapshot_note = NULL\n", symbol, symbol);
+                        "    .snapshot_note = NULL,\n", symbol, symbol);
     else {
         buf_puts(out, "    .snapshot_sql = NULL,\n    .snapshot_len = 0,\n    .snapshot_note = ");
         if (f->snapshot_note != NULL)
             emit_literal(out, f->snapshot_note, strlen(f->snapshot_note), "        ");
         else
             buf_puts(out, "NULL");
-        buf_puts(out, "\n");
+        buf_puts(out, ",\n");
     }
+    buf_printf(out, "    .snapshot_page_size = %uu,\n    .snapshot_auto_vacuum = %uu,\n    .snapshot_wal = %uu\n",
+               f->snapshot ? f->snapshot_page_size : 0, f->snapshot ? f->snapshot_auto_vacuum : 0,
+               f->snapshot ? f->snapshot_wal : 0);
     buf_puts(out, "};\n");
 
     return emit_done(out, err, errlen);

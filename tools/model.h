@@ -24,7 +24,7 @@ struct tool_migration {
     char *down;
     size_t down_len;
     char checksum[65];   /* SHA-256 of `up` with CRLF read as LF, hex */
-    unsigned flags;      /* SQLMIG_NO_TRANSACTION */
+    unsigned flags;      /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH */
 };
 
 /* One row of sqlite_schema after the replay. */
@@ -48,6 +48,9 @@ struct tool_folder {
     char *snapshot;                   /* SQL recreating the final state, or NULL */
     size_t snapshot_len;
     char *snapshot_note;              /* why there is no snapshot, or NULL */
+    unsigned snapshot_page_size;      /* file settings the history leaves: see */
+    unsigned snapshot_auto_vacuum;    /* struct sqlmig_set in sqlmig.h */
+    unsigned snapshot_wal;
 };
 
 void tool_folder_free(struct tool_folder *f);

@@ -1,16 +1,14 @@
 /*
-** test_busy.c — what sqlmig does with the connection's busy timeout.
-** sqlmig_migrate() reads the ledger first with the connection's own handler,
-** untouched: up to date, that read is its only statement. Beyond it (and in
-** the other calls from the start) a call uses options.busy_timeout_ms
-** (0: 5000 ms) and waits that long for a lock another connection holds;
-** when it returns, success or failure, the connection has its own timeout
-** back, as PRAGMA busy_timeout read it (0: no handler). A negative
-** busy_timeout_ms leaves the connection's handler alone, a handler of
-** sqlite3_busy_handler() included. The timeout in force is read from inside the log and status
-** callbacks, and checked by holding a lock on a second connection. Last, a
-** no-transaction migration's PRAGMA journal_mode=WAL must wait for a write
-** lock held elsewhere instead of failing with SQLITE_BUSY. Prints TAP.
+** test_busy.c — the one busy-timeout rule. The caller's connection keeps its
+** own busy handler, untouched, during and after every call (a handler of
+** sqlite3_busy_handler() included): sqlmig_migrate()'s one read there waits
+** as that handler says. Everything else runs on sqlmig's own connection,
+** which waits options.busy_timeout_ms for a lock (0: 5000 ms; negative: not
+** at all). The caller's timeout is read from inside the log and status
+** callbacks and after each call; sqlmig's from options.connect; and both are
+** checked by holding a lock on another connection. Last, a no-transaction
+** migration's PRAGMA journal_mode=WAL must wait for a write lock held
+** elsewhere instead of failing with SQLITE_BUSY. Prints TAP.
 */
 #include "sqlmig.h"
 #include "tap.h"
@@ -37,8 +35,8 @@ static const struct sqlmig_migration migrations[] = {
     MIG(2, "b", "-- sqlmig:no-transaction\nCREATE TABLE b(x);\n", CK("e002"), SQLMIG_NO_TRANSACTION),
     MIG(3, "c", "CREATE TABLE c(x);\n", CK("e003"), 0),
 };
-static const struct sqlmig_set set1 = { migrations, 1, NULL, 0, NULL, 0, NULL };
-static const struct sqlmig_set set3 = { migrations, 3, NULL, 0, NULL, 0, NULL };
+static const struct sqlmig_set set1 = { migrations, 1, NULL, 0, NULL, 0, NULL, 0, 0, 0 };
+static const struct sqlmig_set set3 = { migrations, 3, NULL, 0, NULL, 0, NULL, 0, 0, 0 };
 
 static char dir[] = "/tmp/sqlmig-busy-XXXXXX";
 static int ndb;
@@ -82,11 +80,13 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The busy timeout sqlmig had set when it called back: -1 if it never did,
-** -2 if two callbacks saw different values. */
+/* The caller's busy timeout when sqlmig called back: -1 if it never did,
+** -2 if two callbacks saw different values; and that of sqlmig's own
+** connection (-1: none opened). */
 struct seen {
     sqlite3 *db;
     int64_t during;
+    int64_t sqlmig;
 };
 
 static void note(struct seen *s)
@@ -109,6 +109,13 @@ static int on_row(void *ctx, const struct sqlmig_status_row *row)
     return 0;
 }
 
+static int on_connect(void *ctx, sqlite3 *conn)
+{
+    struct seen *s = ctx;
+    s->sqlmig = qint(conn, "PRAGMA busy_timeout");
+    return 0;
+}
+
 static sqlmig_options options(int busy_ms, struct seen *s)
 {
     sqlmig_options o;
@@ -116,15 +123,18 @@ static sqlmig_options options(int busy_ms, struct seen *s)
     o.busy_timeout_ms = busy_ms;
     o.log = on_log;
     o.log_ctx = s;
+    o.connect = on_connect;
+    o.hook_ctx = s;
+    s->during = s->sqlmig = -1;
     return o;
 }
 
 /* Migrate a fresh database from a connection whose own timeout is `own`. */
-static void during_and_after(int own, int busy_ms, int64_t expect_during, const char *label)
+static void during_and_after(int own, int busy_ms, int64_t expect_sqlmig, const char *label)
 {
     char path[128];
     sqlite3 *db = fresh(path, sizeof path);
-    struct seen s = { db, -1 };
+    struct seen s = { db, -1, -1 };
     sqlmig_options o = options(busy_ms, &s);
     sqlmig_result r;
     int rc;
@@ -132,14 +142,14 @@ static void during_and_after(int own, int busy_ms, int64_t expect_during, const 
     set_timeout(db, own);
     rc = sqlmig_migrate(db, &set3, &o, &r);
     OK(rc == SQLMIG_OK && r.applied == 3, "%s: migrated (%s)", label, r.message);
-    OK(s.during == expect_during, "%s: %lld ms while sqlmig works (%lld)", label, (long long)expect_during,
-       (long long)s.during);
-    OK(timeout_of(db) == own, "%s: the connection's own %d ms after (%lld)", label, own,
-       (long long)timeout_of(db));
-    s.during = -1;
+    OK(s.sqlmig == expect_sqlmig, "%s: sqlmig's connection waits %lld ms (%lld)", label, (long long)expect_sqlmig,
+       (long long)s.sqlmig);
+    OK(s.during == own && timeout_of(db) == own, "%s: the caller's own %d ms during (%lld) and after (%lld)",
+       label, own, (long long)s.during, (long long)timeout_of(db));
+    o = options(busy_ms, &s);
     rc = sqlmig_migrate(db, &set3, &o, &r);
-    OK(rc == SQLMIG_OK && r.applied == 0 && timeout_of(db) == own, "%s: up to date, still %d ms after",
-       label, own);
+    OK(rc == SQLMIG_OK && r.applied == 0 && timeout_of(db) == own && s.sqlmig == -1,
+       "%s: up to date, no connection of sqlmig's, still %d ms after", label, own);
     sqlite3_close(db);
 }
 
@@ -172,8 +182,8 @@ static void custom_handler(void)
 {
     char path[128];
     sqlite3 *db = fresh(path, sizeof path);
-    struct seen s = { db, -1 };
-    sqlmig_options o = options(-1, &s);
+    struct seen s = { db, -1, -1 };
+    sqlmig_options o = options(0, &s);
     sqlmig_result r;
     int rc;
 
@@ -181,31 +191,13 @@ static void custom_handler(void)
         exit(2);
     OK(handler_runs(db, path), "custom handler: runs on contention before any call");
     rc = sqlmig_migrate(db, &set1, &o, &r);
-    OK(rc == SQLMIG_OK && r.applied == 1, "custom handler, busy_timeout_ms -1: migrated (%s)", r.message);
-    OK(handler_runs(db, path), "custom handler, busy_timeout_ms -1: still the connection's handler after");
-
-    /* SQLite cannot report such a handler (PRAGMA busy_timeout reads 0), so
-    ** a call that sets a timeout cannot give it back: the connection is
-    ** left without a handler, as PRAGMA busy_timeout said before the call. */
+    OK(rc == SQLMIG_OK && r.applied == 1 && s.sqlmig == 5000, "custom handler: migrated, sqlmig's connection "
+       "with 5000 ms (%s)", r.message);
+    OK(handler_runs(db, path), "custom handler: still the connection's handler after a call that applied");
     o = options(0, &s);
-    s.during = -1;
     rc = sqlmig_migrate(db, &set3, &o, &r);
-    OK(rc == SQLMIG_OK && r.applied == 2 && s.during == 5000, "custom handler, busy_timeout_ms 0: migrated "
-       "with 5000 ms (%lld)", (long long)s.during);
-    {
-        sqlite3 *other = open_path(path);
-        int64_t t;
-        setup_exec(other, "BEGIN EXCLUSIVE");
-        handler_calls = 0;
-        t = now_ms();
-        rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
-        t = now_ms() - t;
-        setup_exec(other, "ROLLBACK");
-        sqlite3_close(other);
-        OK(rc == SQLITE_BUSY && handler_calls == 0 && t < 1000 && timeout_of(db) == 0,
-           "custom handler, busy_timeout_ms 0: replaced, and no handler after (SQLITE_BUSY at once, %lld ms)",
-           (long long)t);
-    }
+    OK(rc == SQLMIG_OK && r.applied == 2 && handler_runs(db, path), "custom handler: and after another (%s)",
+       r.message);
     sqlite3_close(db);
 }
 
@@ -263,7 +255,7 @@ static void waiting(void)
 {
     char path[128];
     sqlite3 *db = fresh(path, sizeof path), *other;
-    struct seen s = { db, -1 };
+    struct seen s = { db, -1, -1 };
     sqlmig_options o = options(0, &s);
     sqlmig_result r;
     struct holder h;
@@ -296,8 +288,16 @@ static void waiting(void)
        "waiting: busy_timeout_ms 300 is what a failing call waits, not the connection's 60000 "
        "(%s after %lld ms)", sqlmig_errname(rc), (long long)t);
     OK(strstr(r.message, "busy timeout of 300 ms") != NULL, "waiting: the message names 300 ms: %s", r.message);
-    OK(timeout_of(db) == 60000, "waiting: the connection's 60000 ms are back after the failure (%lld)",
+    OK(timeout_of(db) == 60000, "waiting: the connection's 60000 ms untouched by the failure (%lld)",
        (long long)timeout_of(db));
+
+    /* Negative: sqlmig's connection does not wait at all. */
+    o = options(-1, &s);
+    t = now_ms();
+    rc = sqlmig_migrate(db, &set3, &o, &r);
+    t = now_ms() - t;
+    OK(rc == SQLMIG_BUSY && t < 250 && timeout_of(db) == 60000, "waiting: busy_timeout_ms -1 does not wait "
+       "(%s after %lld ms)", sqlmig_errname(rc), (long long)t);
     setup_exec(other, "ROLLBACK");
 
     /* After the call, the caller's own 400 ms are in force, not sqlmig's 5000. */
@@ -344,14 +344,14 @@ static int traced(sqlite3 *db, const sqlmig_options *o, sqlmig_result *r, int *n
 /*
 ** Up to date, sqlmig_migrate() runs its one read with the connection's own
 ** handler and leaves it as it was, a handler of sqlite3_busy_handler()
-** included. Only when that read meets a lock does it set its own timeout,
-** and the connection's comes back after.
+** included. When that read meets a lock, it reads again on its own
+** connection, which waits with sqlmig's timeout.
 */
 static void up_to_date(void)
 {
     char path[128];
     sqlite3 *db = fresh(path, sizeof path);
-    struct seen s = { db, -1 };
+    struct seen s = { db, -1, -1 };
     sqlmig_options o = options(0, &s);
     sqlmig_result r;
     struct holder h;
@@ -361,9 +361,9 @@ static void up_to_date(void)
 
     set_timeout(db, 30000);
     rc = traced(db, &o, &r, &n);
-    OK(rc == SQLMIG_OK && r.applied == 3 && s.during == 5000 && timeout_of(db) == 30000,
-       "applied with 5000 ms (%lld), the connection's 30000 ms back after (%lld)", (long long)s.during,
-       (long long)timeout_of(db));
+    OK(rc == SQLMIG_OK && r.applied == 3 && s.sqlmig == 5000 && s.during == 30000 && timeout_of(db) == 30000,
+       "applied by sqlmig's connection with 5000 ms (%lld), the caller's 30000 ms throughout (%lld, %lld)",
+       (long long)s.sqlmig, (long long)s.during, (long long)timeout_of(db));
     rc = traced(db, &o, &r, &n);
     OK(rc == SQLMIG_OK && r.applied == 0 && n == 1 && timeout_of(db) == 30000,
        "up to date: one statement (%d), the connection's 30000 ms untouched", n);
@@ -386,10 +386,10 @@ static void up_to_date(void)
     rc = traced(db, &o, &r, &n);
     t = now_ms() - t;
     OK(stop_holder(&h, tid), "locked read: the other connection held an exclusive lock, wrote and committed");
-    OK(rc == SQLMIG_OK && r.applied == 0 && r.to_version == 3 && t >= 150,
-       "locked read: waited for the lock with sqlmig's timeout (%s after %lld ms, %d statements: %s)",
-       sqlmig_errname(rc), (long long)t, n, r.message);
-    OK(timeout_of(db) == 0 && qint(db, "SELECT count(*) FROM held") == 1, "locked read: no handler again after");
+    OK(rc == SQLMIG_OK && r.applied == 0 && r.to_version == 3 && r.from_version == 3 && t >= 150,
+       "locked read: read again on sqlmig's connection, which waited for the lock (%s after %lld ms, %d "
+       "statements: %s)", sqlmig_errname(rc), (long long)t, n, r.message);
+    OK(timeout_of(db) == 0 && qint(db, "SELECT count(*) FROM held") == 1, "locked read: still no handler after");
     sqlite3_close(db);
 }
 
@@ -412,7 +412,7 @@ static const struct sqlmig_migration to_wal[] = {
         SQLMIG_NO_TRANSACTION),
     MIG(3, "c", "CREATE TABLE c(x);\n", CK("f003"), 0),
 };
-static const struct sqlmig_set set_wal = { to_wal, 3, NULL, 0, NULL, 0, NULL };
+static const struct sqlmig_set set_wal = { to_wal, 3, NULL, 0, NULL, 0, NULL, 0, 0, 0 };
 
 struct grab {
     const char *path;
@@ -457,7 +457,7 @@ static void lock_during_no_transaction(void)
     OK(strcmp(qtext(db, "PRAGMA journal_mode", buf, sizeof buf), "wal") == 0
        && qint(db, "SELECT count(*) FROM a") == 1
        && qint(db, "SELECT count(*) FROM schema_migrations WHERE execution_ms >= 0") == 3,
-       "no-transaction: WAL, its insert once, all three applied");
+       "no-transaction: WAL, its insert once, all three applied (%s, %lld, %lld)", buf, (long long)qint(db, "SELECT count(*) FROM a"), (long long)qint(db, "SELECT count(*) FROM schema_migrations WHERE execution_ms >= 0"));
     sqlite3_close(db);
 }
 
@@ -467,15 +467,16 @@ static void other_calls(void)
 {
     char path[128];
     sqlite3 *db = fresh(path, sizeof path);
-    struct seen s = { db, -1 };
+    struct seen s = { db, -1, -1 };
     sqlmig_options o = options(0, &s);
     sqlmig_result r;
     int rc;
 
     set_timeout(db, 777);
     rc = sqlmig_status(db, &set3, &o, on_row, &s, &r);
-    OK(rc == SQLMIG_OK && s.during == 5000 && timeout_of(db) == 777,
-       "status: 5000 ms during (%lld), the connection's 777 ms after", (long long)s.during);
+    OK(rc == SQLMIG_OK && s.sqlmig == 5000 && s.during == 777 && timeout_of(db) == 777,
+       "status: sqlmig's connection with 5000 ms (%lld), the caller's 777 ms during (%lld) and after",
+       (long long)s.sqlmig, (long long)s.during);
     rc = sqlmig_verify(db, &set3, NULL, &r);
     OK(rc == SQLMIG_OK && timeout_of(db) == 777, "verify: the connection's 777 ms after (%s)", sqlmig_errname(rc));
 
@@ -487,11 +488,11 @@ static void other_calls(void)
     rc = sqlmig_migrate(db, &set3, &o, &r);
     OK(rc == SQLMIG_INTERRUPTED && timeout_of(db) == 777, "interrupted: the connection's 777 ms after (%s)",
        sqlmig_errname(rc));
-    s.during = -1;
     o = options(0, &s);
     rc = sqlmig_resolve(db, &o, 2, SQLMIG_RESOLVE_RETRY, &r);
-    OK(rc == SQLMIG_OK && s.during == 5000 && timeout_of(db) == 777,
-       "resolve: 5000 ms during (%lld), the connection's 777 ms after", (long long)s.during);
+    OK(rc == SQLMIG_OK && s.sqlmig == 5000 && s.during == 777 && timeout_of(db) == 777,
+       "resolve: sqlmig's connection with 5000 ms (%lld), the caller's 777 ms during (%lld) and after",
+       (long long)s.sqlmig, (long long)s.during);
 
     /* Refused before anything else: nothing touched. */
     set_timeout(db, 888);
@@ -532,8 +533,7 @@ int main(void)
     during_and_after(0, 0, 5000, "no handler, busy_timeout_ms 0");
     during_and_after(30000, 0, 5000, "own 30000 ms, busy_timeout_ms 0");
     during_and_after(30000, 1234, 1234, "own 30000 ms, busy_timeout_ms 1234");
-    during_and_after(30000, -1, 30000, "own 30000 ms, busy_timeout_ms -1");
-    during_and_after(0, -1, 0, "no handler, busy_timeout_ms -1");
+    during_and_after(30000, -1, 0, "own 30000 ms, busy_timeout_ms -1");
     custom_handler();
     waiting();
     up_to_date();

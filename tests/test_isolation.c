@@ -1,0 +1,403 @@
+/*
+** test_isolation.c — a migration's effect is a function of the database and
+** its text only, and it leaves nothing on the caller's connection.
+**
+** Each case sets up what a real host does (an attached database, a setting,
+** a temp table) and checks that the migration neither sees it nor leaves
+** anything behind; that one call and one call per release give the same
+** database; that a foreign key violation the host's data already had does
+** not block a migration (one the migration adds still does); and the smaller
+** defects of the same family: a ledger name that a migration creates, control
+** characters in names that reach a message, verify with newer versions.
+** Prints TAP.
+*/
+#define _POSIX_C_SOURCE 200809L
+#include "sqlmig.h"
+#include "tap.h"
+#include "setup.h"
+#include "dbq.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct tap T;
+#define OK(cond, ...) tap_ok(&T, (cond), __VA_ARGS__)
+
+#define CK(d) d d d d d d d d d d d d d d d d
+#define MIG(v, sql, ck) { v, "m" #v, "000" #v "_m" #v ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, 0 }
+#define MIG_NOTX(v, sql, ck) { v, "m" #v, "000" #v "_m" #v ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, SQLMIG_NO_TRANSACTION }
+#define SET(a) { .migrations = a, .count = sizeof a / sizeof a[0] }
+#define SET_N(a, n) { .migrations = a, .count = n }
+
+static char dir[] = "/tmp/sqlmig-isolation-XXXXXX";
+static int ndb;
+
+static sqlite3 *open_path(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK) {
+        tap_diag("cannot open %s: %s", path, sqlite3_errmsg(db));
+        exit(2);
+    }
+    return db;
+}
+
+static sqlite3 *fresh(char *path, size_t size)
+{
+    snprintf(path, size, "%s/%d.db", dir, ++ndb);
+    return open_path(path);
+}
+
+static int migrate(sqlite3 *db, const struct sqlmig_set *set, sqlmig_result *res)
+{
+    return sqlmig_migrate(db, set, NULL, res);
+}
+
+/* ---- the caller's connection does not reach migrations ------------------ */
+
+static const struct sqlmig_migration drop_sessions[] = {
+    MIG(1, "DROP TABLE IF EXISTS sessions;\nCREATE TABLE sessions(id INTEGER PRIMARY KEY, token TEXT);\n", CK("a001")),
+};
+static const struct sqlmig_set set_drop_sessions = SET(drop_sessions);
+
+static void test_attached_database(void)
+{
+    char path[256], other[256];
+    sqlmig_result res;
+    sqlite3 *db, *side;
+    int rc;
+
+    snprintf(other, sizeof other, "%s/attached.db", dir);
+    side = open_path(other);
+    setup_exec(side, "CREATE TABLE sessions(id INTEGER PRIMARY KEY, token TEXT); "
+                     "INSERT INTO sessions(token) VALUES('keep me');");
+    setup_close(side);
+    db = fresh(path, sizeof path);
+    {
+        char sql[400];
+        snprintf(sql, sizeof sql, "ATTACH '%s' AS cache", other);
+        setup_exec(db, sql);
+    }
+    rc = migrate(db, &set_drop_sessions, &res);
+    OK(rc == SQLMIG_OK, "an attached database of the caller: migrated (%s: %s)", sqlmig_errname(rc), res.message);
+    OK(qint(db, "SELECT count(*) FROM cache.sessions WHERE token = 'keep me'") == 1,
+       "DROP TABLE IF EXISTS sessions did not reach the caller's attached database");
+    OK(qint(db, "SELECT count(*) FROM main.sqlite_schema WHERE name = 'sessions'") == 1,
+       "the migration's table is in main");
+    OK(qint(db, "SELECT count(*) FROM pragma_database_list WHERE name = 'cache'") == 1,
+       "the caller's database is still attached");
+    setup_close(db);
+}
+
+/*
+** Settings of the caller's connection: with case_sensitive_like and
+** recursive_triggers on, a migration would count other rows; it must count
+** what it counts on a connection with SQLite's defaults.
+*/
+static const struct sqlmig_migration settings_sensitive[] = {
+    MIG(1, "CREATE TABLE words(w TEXT);\n"
+           "INSERT INTO words VALUES ('Apple'), ('apple'), ('banana');\n"
+           "CREATE TABLE counts(what TEXT, n INTEGER);\n"
+           "INSERT INTO counts SELECT 'like', count(*) FROM words WHERE w LIKE 'a%';\n"
+           "CREATE TABLE hops(n INTEGER);\n"
+           "CREATE TRIGGER hop AFTER INSERT ON hops WHEN NEW.n < 5 BEGIN INSERT INTO hops VALUES (NEW.n + 1); END;\n"
+           "INSERT INTO hops VALUES (1);\n"
+           "INSERT INTO counts SELECT 'hops', count(*) FROM hops;\n", CK("a002")),
+};
+static const struct sqlmig_set set_settings = SET(settings_sensitive);
+
+static void test_caller_settings(void)
+{
+    char path[256];
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc;
+
+    setup_exec(db, "PRAGMA case_sensitive_like = ON; PRAGMA recursive_triggers = ON; "
+                   "PRAGMA reverse_unordered_selects = ON; PRAGMA legacy_alter_table = ON");
+    rc = migrate(db, &set_settings, &res);
+    OK(rc == SQLMIG_OK, "settings of the caller's connection: migrated (%s: %s)", sqlmig_errname(rc), res.message);
+    OK(qint(db, "SELECT n FROM counts WHERE what = 'like'") == 2,
+       "LIKE in the migration is SQLite's default, case-insensitive (2 rows, not 1)");
+    OK(qint(db, "SELECT n FROM counts WHERE what = 'hops'") == 2,
+       "recursive_triggers is off while the migration runs (2 rows, not 5)");
+    OK(qint(db, "PRAGMA recursive_triggers") == 1 && qint(db, "PRAGMA reverse_unordered_selects") == 1
+       && qint(db, "PRAGMA legacy_alter_table") == 1,
+       "the caller's settings are as the caller left them");
+    setup_close(db);
+}
+
+/* ---- a migration leaves nothing on the caller's connection --------------- */
+
+static const struct sqlmig_migration leaves_temp[] = {
+    MIG(1, "CREATE TABLE notes(x TEXT);\nCREATE TEMP TABLE notes(x TEXT);\nCREATE TEMP VIEW recent AS SELECT 1;\n",
+        CK("a003")),
+};
+static const struct sqlmig_set set_leaves_temp = SET(leaves_temp);
+static const struct sqlmig_migration leaves_settings[] = {
+    MIG(1, "PRAGMA legacy_alter_table = ON;\nPRAGMA case_sensitive_like = ON;\nPRAGMA recursive_triggers = ON;\n"
+           "CREATE TABLE two(x);\n", CK("a004")),
+    MIG(2, "CREATE TABLE three(x);\nPRAGMA query_only = ON;\n", CK("a015")),
+};
+static const struct sqlmig_set set_leaves_settings = SET(leaves_settings);
+static const struct sqlmig_migration locks_out[] = {
+    MIG_NOTX(1, "-- sqlmig:no-transaction\nPRAGMA locking_mode = EXCLUSIVE;\nCREATE TABLE locked(x);\n", CK("a005")),
+};
+static const struct sqlmig_set set_locks_out = SET(locks_out);
+
+/* 1 when sql runs on db. */
+static int runs(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static void test_leaves_nothing(void)
+{
+    char path[256], buf[64];
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path), *other;
+    int rc = migrate(db, &set_leaves_temp, &res);
+
+    OK(rc == SQLMIG_OK, "a migration that leaves temp objects: migrated (%s: %s)", sqlmig_errname(rc), res.message);
+    OK(qint(db, "SELECT count(*) FROM temp.sqlite_schema") == 0, "no temp object of it is on the caller's connection");
+    OK(runs(db, "INSERT INTO notes VALUES ('kept')"), "the caller inserts into notes");
+    other = open_path(path);
+    OK(qint(other, "SELECT count(*) FROM notes") == 1, "and the row went to the main table, not a temp one");
+    setup_close(other);
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_leaves_settings, &res);
+    OK(rc == SQLMIG_OK, "migrations that set query_only, legacy_alter_table, case_sensitive_like: migrated (%s: %s)",
+       sqlmig_errname(rc), res.message);
+    OK(qint(db, "PRAGMA query_only") == 0 && runs(db, "CREATE TABLE mine(x)"), "the caller's connection can write");
+    OK(qint(db, "PRAGMA legacy_alter_table") == 0 && qint(db, "PRAGMA recursive_triggers") == 0,
+       "legacy_alter_table and recursive_triggers are the caller's (off)");
+    OK(qint(db, "SELECT 'a' LIKE 'A'") == 1, "LIKE on the caller's connection is still case-insensitive");
+    rc = migrate(db, &set_leaves_settings, &res);
+    OK(rc == SQLMIG_OK && res.applied == 0, "the next start finds it up to date (%s: %s)", sqlmig_errname(rc),
+       res.message);
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_locks_out, &res);
+    OK(rc == SQLMIG_OK, "a migration that sets locking_mode = EXCLUSIVE: migrated (%s: %s)", sqlmig_errname(rc), res.message);
+    OK(strcmp(qtext(db, "PRAGMA locking_mode", buf, sizeof buf), "normal") == 0, "the caller's locking_mode is normal (%s)", buf);
+    other = open_path(path);
+    OK(qint(other, "SELECT count(*) FROM locked") == 0 && runs(other, "INSERT INTO locked VALUES (1)"),
+       "another connection can read and write the database afterwards");
+    setup_close(other);
+    setup_close(db);
+}
+
+/*
+** A setting one migration makes does not carry into the next: one call that
+** applies both gives what one call per release gives.
+*/
+static const struct sqlmig_migration carries[] = {
+    MIG(1, "CREATE TABLE t(x TEXT);\nINSERT INTO t VALUES ('a'), ('A');\nPRAGMA case_sensitive_like = ON;\n"
+           "PRAGMA recursive_triggers = ON;\n", CK("a006")),
+    MIG(2, "CREATE TABLE n(k TEXT, v INTEGER);\n"
+           "INSERT INTO n SELECT 'like', count(*) FROM t WHERE x LIKE 'a';\n"
+           "CREATE TABLE r(i INTEGER);\n"
+           "CREATE TRIGGER rr AFTER INSERT ON r WHEN NEW.i < 3 BEGIN INSERT INTO r VALUES (NEW.i + 1); END;\n"
+           "INSERT INTO r VALUES (1);\nINSERT INTO n SELECT 'r', count(*) FROM r;\n", CK("a007")),
+};
+static const struct sqlmig_set set_carries = SET(carries);
+static const struct sqlmig_set set_carries1 = SET_N(carries, 1);
+
+static void test_one_call_or_two(void)
+{
+    char path[256], one[128], two[128];
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc = migrate(db, &set_carries, &res);
+
+    OK(rc == SQLMIG_OK, "both migrations in one call (%s: %s)", sqlmig_errname(rc), res.message);
+    qtext(db, "SELECT group_concat(k || '=' || v) FROM n", one, sizeof one);
+    setup_close(db);
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_carries1, &res);
+    setup_close(db);
+    db = open_path(path);
+    if (rc == SQLMIG_OK)
+        rc = migrate(db, &set_carries, &res);
+    OK(rc == SQLMIG_OK, "one call per release (%s: %s)", sqlmig_errname(rc), res.message);
+    qtext(db, "SELECT group_concat(k || '=' || v) FROM n", two, sizeof two);
+    OK(strcmp(one, two) == 0 && strcmp(one, "like=2,r=2") == 0,
+       "the same result either way, that of SQLite's defaults (%s, %s)", one, two);
+    setup_close(db);
+}
+
+/* ---- foreign keys ------------------------------------------------------- */
+
+static const struct sqlmig_migration fk_base[] = {
+    MIG(1, "CREATE TABLE owners(id INTEGER PRIMARY KEY);\n"
+           "CREATE TABLE pets(id INTEGER PRIMARY KEY, owner INTEGER REFERENCES owners(id));\n", CK("a008")),
+    MIG(2, "CREATE VIEW pet_count AS SELECT count(*) AS n FROM pets;\n", CK("a009")),
+    MIG(3, "INSERT INTO pets(owner) VALUES (99);\n", CK("a010")),
+};
+static const struct sqlmig_set set_fk1 = SET_N(fk_base, 1);
+static const struct sqlmig_set set_fk2 = SET_N(fk_base, 2);
+static const struct sqlmig_set set_fk3 = SET_N(fk_base, 3);
+/* Touches pets, where the bad row already is: still not its doing. */
+static const struct sqlmig_migration fk_touch[] = {
+    fk_base[0], fk_base[1],
+    MIG(3, "UPDATE pets SET id = id;\nINSERT INTO owners(id) VALUES (1);\nINSERT INTO pets(owner) VALUES (1);\n", CK("a011")),
+};
+static const struct sqlmig_set set_fk_touch = SET(fk_touch);
+
+static void on_log(void *ctx, int level, const char *msg)
+{
+    char *seen = ctx;
+    size_t n = strlen(seen);
+    if (n + strlen(msg) + 3 < 4096)
+        snprintf(seen + n, 4096 - n, "%d:%s\n", level, msg);
+}
+
+static void test_foreign_keys_already_broken(void)
+{
+    char path[256], seen[4096] = "";
+    sqlmig_result res;
+    sqlmig_options o;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc = migrate(db, &set_fk1, &res);
+
+    /* The application ran with foreign keys off (SQLite's default). */
+    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
+    memset(&o, 0, sizeof o);
+    o.log = on_log;
+    o.log_ctx = seen;
+    rc = sqlmig_migrate(db, &set_fk2, &o, &res);
+    OK(rc == SQLMIG_OK, "a violation already in the database does not block a migration that only creates a view "
+       "(%s: %s)", sqlmig_errname(rc), res.message);
+    rc = sqlmig_migrate(db, &set_fk_touch, &o, &res);
+    OK(rc == SQLMIG_OK, "nor one that rewrites the table where it is (%s: %s)", sqlmig_errname(rc), res.message);
+    OK(strstr(seen, "foreign key") != NULL && strstr(seen, "pets") != NULL,
+       "the violation it found is reported in the log");
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_fk2, &res);
+    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
+    rc = migrate(db, &set_fk3, &res);
+    OK(rc == SQLMIG_FOREIGN_KEY && res.version == 3, "a violation the migration adds still fails it (%s: %s)",
+       sqlmig_errname(rc), res.message);
+    OK(qint(db, "SELECT count(*) FROM pets") == 1 && qint(db, "SELECT max(version) FROM schema_migrations") == 2,
+       "and it is rolled back");
+    setup_close(db);
+}
+
+/* ---- the smaller defects ------------------------------------------------- */
+
+static const struct sqlmig_migration makes_ledger[] = {
+    MIG(1, "CREATE TABLE audit(x);\n", CK("a012")),
+};
+static const struct sqlmig_set set_makes_ledger = SET(makes_ledger);
+
+static void test_ledger_named_like_a_table(void)
+{
+    char path[256];
+    sqlmig_result res;
+    sqlmig_options o;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc;
+
+    memset(&o, 0, sizeof o);
+    o.table = "audit";
+    rc = sqlmig_migrate(db, &set_makes_ledger, &o, &res);
+    OK(rc == SQLMIG_MISUSE, "options.table names a table the migration creates: SQLMIG_MISUSE, the option is "
+       "at fault (%s: %s)", sqlmig_errname(rc), res.message);
+    OK(strstr(res.message, "sqlmig_options.table") != NULL && strstr(res.message, "0001_m1.sql") != NULL,
+       "the message names the option and the migration");
+    OK(qint(db, "SELECT count(*) FROM sqlite_schema") == 0, "nothing was created");
+    setup_close(db);
+}
+
+static void count_lines(void *ctx, int level, const char *msg)
+{
+    int *bad = ctx;
+    (void)level;
+    for (; *msg; msg++)
+        if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+            ++*bad;
+}
+
+static void test_control_characters(void)
+{
+    char path[256];
+    sqlmig_result res;
+    sqlmig_options o;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc, bad = 0;
+    size_t i;
+
+    memset(&o, 0, sizeof o);
+    o.table = "ledger\nsqlmig: ERROR forged";
+    rc = sqlmig_migrate(db, &set_makes_ledger, &o, &res);
+    OK(rc == SQLMIG_MISUSE, "a ledger name with a line break is refused (%s)", sqlmig_errname(rc));
+    o.table = NULL;
+    o.log = count_lines;
+    o.log_ctx = &bad;
+    rc = sqlmig_migrate(db, &set_makes_ledger, &o, &res);
+    setup_exec(db, "INSERT INTO schema_migrations VALUES (7, 'x\nsqlmig: applied 9999_fake.sql\x1b[2J', "
+                   "'" CK("0000") "', '2026-01-01T00:00:00.000Z', 0)");
+    rc = sqlmig_migrate(db, &set_makes_ledger, &o, &res);
+    OK(rc == SQLMIG_UNKNOWN, "a ledger row of a newer build (%s)", sqlmig_errname(rc));
+    for (i = 0; res.message[i]; i++)
+        if ((unsigned char)res.message[i] < 0x20 || res.message[i] == 0x7f)
+            bad++;
+    OK(bad == 0, "its name from the database reaches neither the message nor the log with a control "
+       "character (%d found): %s", bad, res.message);
+    setup_close(db);
+}
+
+static const struct sqlmig_migration newer[] = {
+    MIG(1, "CREATE TABLE a(x);\n", CK("a013")),
+    MIG(2, "CREATE TABLE b(x);\nCREATE INDEX a_x ON a(x);\n", CK("a014")),
+};
+static const struct sqlmig_object older_objects[] = {
+    { "table", "a", "CREATE TABLE a(x)" },
+};
+static const struct sqlmig_set set_newer = SET(newer);
+static const struct sqlmig_set set_older = { .migrations = newer, .count = 1, .objects = older_objects, .object_count = 1 };
+
+static void test_verify_newer_build(void)
+{
+    char path[256];
+    sqlmig_result res;
+    sqlmig_options o;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc = migrate(db, &set_newer, &res);
+
+    memset(&o, 0, sizeof o);
+    o.flags = SQLMIG_ALLOW_UNKNOWN;
+    rc = sqlmig_verify(db, &set_older, &o, &res);
+    OK(rc == SQLMIG_OK, "verify with SQLMIG_ALLOW_UNKNOWN on a database a newer build migrated: no drift "
+       "reported for its objects (%s: %s)", sqlmig_errname(rc), res.message);
+    setup_close(db);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        setup_die("mkdtemp");
+    test_attached_database();
+    test_caller_settings();
+    test_leaves_nothing();
+    test_one_call_or_two();
+    test_foreign_keys_already_broken();
+    test_ledger_named_like_a_table();
+    test_control_characters();
+    test_verify_newer_build();
+    {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            tap_diag("could not remove %s", dir);
+    }
+    return tap_done(&T);
+}
