@@ -485,6 +485,80 @@ static const struct sqlmig_object demo_migrations_objects[] = {
     }
 };
 
+/* The final state: SQL that creates it on an empty database. */
+static const char demo_migrations_snapshot[] =
+    "CREATE TABLE tasks (\n"
+    "    id         INTEGER PRIMARY KEY,\n"
+    "    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,\n"
+    "    title      TEXT NOT NULL CHECK (length(title) > 0),\n"
+    "    notes      TEXT NOT NULL DEFAULT '',\n"
+    "    done       INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),\n"
+    "    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))\n"
+    ", updated_at TEXT, due_on TEXT\n"
+    "    CHECK (due_on IS NULL OR due_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'));\n"
+    "CREATE TABLE tags (\n"
+    "    id   INTEGER PRIMARY KEY,\n"
+    "    name TEXT NOT NULL UNIQUE COLLATE NOCASE\n"
+    ");\n"
+    "CREATE TABLE task_tags (\n"
+    "    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,\n"
+    "    tag_id  INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,\n"
+    "    PRIMARY KEY (task_id, tag_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX task_tags_tag ON task_tags (tag_id);\n"
+    "CREATE INDEX tasks_project_done ON tasks (project_id, done);\n"
+    "CREATE TRIGGER tasks_insert_updated_at\n"
+    "AFTER INSERT ON tasks\n"
+    "FOR EACH ROW WHEN NEW.updated_at IS NULL\n"
+    "BEGIN\n"
+    "    UPDATE tasks SET updated_at = NEW.created_at WHERE id = NEW.id;\n"
+    "END;\n"
+    "CREATE TRIGGER tasks_touch_updated_at\n"
+    "AFTER UPDATE ON tasks\n"
+    "FOR EACH ROW WHEN NEW.updated_at IS OLD.updated_at\n"
+    "BEGIN\n"
+    "    UPDATE tasks\n"
+    "       SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')\n"
+    "     WHERE id = NEW.id;\n"
+    "END;\n"
+    "CREATE TABLE \"projects\" (\n"
+    "    id          INTEGER PRIMARY KEY,\n"
+    "    name        TEXT NOT NULL CHECK (length(trim(name)) > 0),\n"
+    "    slug        TEXT NOT NULL UNIQUE\n"
+    "                CHECK (slug <> '' AND slug NOT GLOB '*[^a-z0-9-]*'),\n"
+    "    description TEXT NOT NULL DEFAULT '',\n"
+    "    archived_at TEXT,\n"
+    "    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))\n"
+    ");\n"
+    "INSERT INTO main.\"projects\"(rowid, \"id\", \"name\", \"slug\", \"description\", \"archived_at\", \"created_at\") VALUES\n"
+    "(1, 1, 'Inbox', 'inbox', 'Quick capture -- new tasks land here. Where does it belong\? Triage weekly /* then move it */.', NULL, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));\n"
+    "CREATE UNIQUE INDEX projects_name ON projects (name COLLATE NOCASE);\n"
+    "CREATE VIEW project_summary AS\n"
+    "SELECT p.id                                  AS project_id,\n"
+    "       p.name                                AS name,\n"
+    "       p.slug                                AS slug,\n"
+    "       p.archived_at IS NOT NULL             AS archived,\n"
+    "       count(t.id)                           AS total_tasks,\n"
+    "       count(t.id) FILTER (WHERE t.done = 0) AS open_tasks,\n"
+    "       max(t.updated_at)                     AS last_activity\n"
+    "  FROM projects AS p\n"
+    "  LEFT JOIN tasks AS t ON t.project_id = p.id\n"
+    " GROUP BY p.id;\n"
+    "CREATE INDEX tasks_open_due ON tasks (due_on) WHERE done = 0 AND due_on IS NOT NULL;\n"
+    "CREATE TABLE comments (\n"
+    "    id         INTEGER PRIMARY KEY,\n"
+    "    task_id    INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,\n"
+    "    body       TEXT NOT NULL CHECK (length(trim(body)) > 0),\n"
+    "    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))\n"
+    ");\n"
+    "CREATE INDEX comments_task ON comments (task_id, created_at);\n"
+    "CREATE TRIGGER comments_touch_task\n"
+    "AFTER INSERT ON comments\n"
+    "FOR EACH ROW\n"
+    "BEGIN\n"
+    "    UPDATE tasks SET updated_at = NEW.created_at WHERE id = NEW.task_id;\n"
+    "END;\n";
+
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
@@ -494,10 +568,10 @@ const struct sqlmig_set demo_migrations = {
     .count = sizeof demo_migrations_migrations / sizeof demo_migrations_migrations[0],
     .objects = demo_migrations_objects,
     .object_count = sizeof demo_migrations_objects / sizeof demo_migrations_objects[0],
-    .snapshot_sql = NULL,
-    .snapshot_len = 0,
-    .snapshot_note = "0007_seed_inbox_project.up.sql:3:1: reads the clock ('now', CURRENT_TIMESTAMP or CURRENT_DATE or CURRENT_TIME, a date function without a time value): what it writes depends on when it runs",
+    .snapshot_sql = demo_migrations_snapshot,
+    .snapshot_len = sizeof demo_migrations_snapshot - 1,
+    .snapshot_note = NULL,
     .snapshot_page_size = 0u,
     .snapshot_auto_vacuum = 0u,
-    .snapshot_wal = 0u
+    .snapshot_wal = 1u
 };

@@ -333,7 +333,11 @@ yy35:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy49;
-		case '.': goto yy6;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy50;
+		case '.': goto yy51;
 		case '~': goto yy5;
 		default: goto yy2;
 	}
@@ -343,15 +347,19 @@ yy36:
 		case 0x00: goto yy1;
 		case '.': goto yy14;
 		case 'L':
-		case 'l': goto yy50;
+		case 'l': goto yy52;
 		case '~': goto yy11;
 		default: goto yy8;
 	}
 yy37:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy51;
-		case '.': goto yy9;
+		case 0x00: goto yy53;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy54;
+		case '.': goto yy55;
 		case '~': goto yy17;
 		default: goto yy15;
 	}
@@ -361,7 +369,7 @@ yy38:
 		case 0x00: goto yy1;
 		case '.': goto yy26;
 		case 'O':
-		case 'o': goto yy52;
+		case 'o': goto yy56;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -371,7 +379,7 @@ yy39:
 		case 0x00: goto yy1;
 		case '.': goto yy26;
 		case 'Q':
-		case 'q': goto yy53;
+		case 'q': goto yy57;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -381,7 +389,7 @@ yy40:
 		case 0x00: goto yy1;
 		case '.': goto yy26;
 		case 'P':
-		case 'p': goto yy54;
+		case 'p': goto yy58;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -390,8 +398,8 @@ yy41:
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'O': goto yy52;
-		case 'o': goto yy55;
+		case 'O': goto yy56;
+		case 'o': goto yy59;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -400,8 +408,8 @@ yy42:
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'Q': goto yy53;
-		case 'q': goto yy56;
+		case 'Q': goto yy57;
+		case 'q': goto yy60;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -410,8 +418,8 @@ yy43:
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'P': goto yy54;
-		case 'p': goto yy57;
+		case 'P': goto yy58;
+		case 'p': goto yy61;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -421,7 +429,7 @@ yy44:
 		case 0x00: goto yy1;
 		case '.': goto yy29;
 		case 'Q':
-		case 'q': goto yy58;
+		case 'q': goto yy62;
 		case '~': goto yy33;
 		default: goto yy27;
 	}
@@ -429,25 +437,25 @@ yy45:
 	yych = *++cur;
 	switch (yych) {
 		case 'W':
-		case 'w': goto yy59;
+		case 'w': goto yy63;
 		default: goto yy28;
 	}
 yy46:
 	yych = *++cur;
 	switch (yych) {
 		case 'L':
-		case 'l': goto yy60;
+		case 'l': goto yy64;
 		default: goto yy28;
 	}
 yy47:
 	yych = *++cur;
 	switch (yych) {
-		case '.': goto yy61;
+		case '.': goto yy65;
 		default: goto yy28;
 	}
 yy48:
 	yych = *++cur;
-	if (yych <= 0x00) goto yy62;
+	if (yych <= 0x00) goto yy66;
 	goto yy19;
 yy49:
 	++cur;
@@ -458,62 +466,80 @@ yy49:
 yy50:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy63;
-		case '.': goto yy14;
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy50;
+		case '.': goto yy51;
+		case '~': goto yy5;
+		default: goto yy2;
+	}
+yy51:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy50;
+		case '.': goto yy51;
+		case 'S':
+		case 's': goto yy13;
+		case '~': goto yy5;
+		default: goto yy2;
+	}
+yy52:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy68;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy69;
+		case '.': goto yy70;
 		case '~': goto yy11;
 		default: goto yy8;
 	}
-yy51:
+yy53:
 	++cur;
 	{
             malformed(out, "the version must be followed by '_' and a name: <version>_<name>.sql");
             return;
         }
-yy52:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'W':
-		case 'w': goto yy64;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy53:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L':
-		case 'l': goto yy65;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
 yy54:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy66;
-		case '~': goto yy22;
-		default: goto yy18;
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy54;
+		case '.': goto yy55;
+		case '~': goto yy17;
+		default: goto yy15;
 	}
 yy55:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'W': goto yy64;
-		case 'w': goto yy67;
-		case '~': goto yy22;
-		default: goto yy18;
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy54;
+		case '.': goto yy55;
+		case 'S':
+		case 's': goto yy16;
+		case '~': goto yy17;
+		default: goto yy15;
 	}
 yy56:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'L': goto yy65;
-		case 'l': goto yy68;
+		case 'W':
+		case 'w': goto yy71;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -521,7 +547,9 @@ yy57:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy69;
+		case '.': goto yy26;
+		case 'L':
+		case 'l': goto yy72;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -529,127 +557,136 @@ yy58:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
+		case '.': goto yy73;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy59:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'W': goto yy71;
+		case 'w': goto yy74;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy60:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'L': goto yy72;
+		case 'l': goto yy75;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy61:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy76;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy62:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
 		case '.': goto yy29;
 		case 'L':
-		case 'l': goto yy70;
+		case 'l': goto yy77;
 		case '~': goto yy33;
 		default: goto yy27;
 	}
-yy59:
+yy63:
 	yych = *++cur;
 	switch (yych) {
 		case 'N':
 		case 'n': goto yy47;
 		default: goto yy28;
 	}
-yy60:
+yy64:
 	yych = *++cur;
-	if (yych <= 0x00) goto yy62;
-	goto yy28;
-yy61:
+	switch (yych) {
+		case 0x00: goto yy66;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy78;
+		case '.': goto yy79;
+		default: goto yy28;
+	}
+yy65:
 	yych = *++cur;
 	switch (yych) {
 		case 'S':
 		case 's': goto yy31;
 		default: goto yy28;
 	}
-yy62:
+yy66:
 	++cur;
 	{
             malformed(out, "the name after the version and '_' is empty");
             return;
         }
-yy63:
+yy67:
+	++cur;
+	{
+            malformed(out, "blanks or dots after '.sql': the name must end in '.sql'");
+            return;
+        }
+yy68:
 	++cur;
 	{
             malformed(out, "the version (decimal digits) must be followed by '_', as in 0001_create_users.sql");
             return;
         }
-yy64:
+yy69:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy69;
+		case '.': goto yy70;
+		case '~': goto yy11;
+		default: goto yy8;
+	}
+yy70:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy69;
+		case '.': goto yy70;
+		case 'S':
+		case 's': goto yy24;
+		case '~': goto yy11;
+		default: goto yy8;
+	}
+yy71:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
 		case 'N':
-		case 'n': goto yy54;
+		case 'n': goto yy58;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
-yy65:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy71;
-		case '.': goto yy26;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy66:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'D': goto yy38;
-		case 'S':
-		case 's': goto yy72;
-		case 'U': goto yy40;
-		case 'd': goto yy41;
-		case 'u': goto yy43;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy67:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'N': goto yy54;
-		case 'n': goto yy73;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy68:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy74;
-		case '.': goto yy26;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy69:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'D': goto yy38;
-		case 'S': goto yy72;
-		case 'U': goto yy40;
-		case 'd': goto yy41;
-		case 's': goto yy75;
-		case 'u': goto yy43;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy70:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy76;
-		case '.': goto yy29;
-		case '~': goto yy33;
-		default: goto yy27;
-	}
-yy71:
-	++cur;
-	{
-            malformed(out, "the extension must be '.sql' in lower case");
-            return;
-        }
 yy72:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'Q':
-		case 'q': goto yy77;
+		case 0x00: goto yy80;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy81;
+		case '.': goto yy82;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
@@ -657,117 +694,263 @@ yy73:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy78;
+		case '.': goto yy26;
+		case 'D': goto yy38;
+		case 'S':
+		case 's': goto yy83;
+		case 'U': goto yy40;
+		case 'd': goto yy41;
+		case 'u': goto yy43;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
 yy74:
-	++cur;
-	{ out->kind = SCAN_PLAIN; suffix = 4; goto split; }
-yy75:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'Q': goto yy77;
-		case 'q': goto yy79;
+		case 'N': goto yy58;
+		case 'n': goto yy84;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy75:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy85;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy81;
+		case '.': goto yy82;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
 yy76:
-	++cur;
-	{
-            malformed(out, "the name after the version and '_' must not start with '.'");
-            return;
-        }
-yy77:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L':
-		case 'l': goto yy80;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy78:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
 		case 'D': goto yy38;
-		case 'S': goto yy72;
+		case 'S': goto yy83;
 		case 'U': goto yy40;
 		case 'd': goto yy41;
-		case 's': goto yy81;
+		case 's': goto yy86;
 		case 'u': goto yy43;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
+yy77:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy87;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy78;
+		case '.': goto yy79;
+		case '~': goto yy33;
+		default: goto yy27;
+	}
+yy78:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy78;
+		case '.': goto yy79;
+		case '~': goto yy33;
+		default: goto yy27;
+	}
 yy79:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L': goto yy80;
-		case 'l': goto yy82;
-		case '~': goto yy22;
-		default: goto yy18;
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy78;
+		case '.': goto yy79;
+		case 'S':
+		case 's': goto yy44;
+		case '~': goto yy33;
+		default: goto yy27;
 	}
 yy80:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy83;
-		case '.': goto yy26;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
+	++cur;
+	{
+            malformed(out, "the extension must be '.sql' in lower case");
+            return;
+        }
 yy81:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'Q': goto yy77;
-		case 'q': goto yy84;
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy81;
+		case '.': goto yy82;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
 yy82:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy85;
-		case '.': goto yy26;
+		case 0x00: goto yy67;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy81;
+		case '.': goto yy82;
+		case 'D': goto yy38;
+		case 'S': goto yy39;
+		case 'U': goto yy40;
+		case 'd': goto yy41;
+		case 's': goto yy42;
+		case 'u': goto yy43;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
 yy83:
-	++cur;
-	{
-            malformed(out, "the suffix must be '.up.sql' or '.down.sql' in lower case");
-            return;
-        }
-yy84:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy26;
-		case 'L': goto yy80;
-		case 'l': goto yy86;
+		case 'Q':
+		case 'q': goto yy88;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy84:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy89;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
 yy85:
 	++cur;
-	{ out->kind = SCAN_UP; suffix = 7; goto split; }
+	{ out->kind = SCAN_PLAIN; suffix = 4; goto split; }
 yy86:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy87;
+		case 0x00: goto yy1;
 		case '.': goto yy26;
+		case 'Q': goto yy88;
+		case 'q': goto yy90;
 		case '~': goto yy22;
 		default: goto yy18;
 	}
 yy87:
+	++cur;
+	{
+            malformed(out, "the name after the version and '_' must not start with '.'");
+            return;
+        }
+yy88:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'L':
+		case 'l': goto yy91;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy89:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'D': goto yy38;
+		case 'S': goto yy83;
+		case 'U': goto yy40;
+		case 'd': goto yy41;
+		case 's': goto yy92;
+		case 'u': goto yy43;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy90:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'L': goto yy91;
+		case 'l': goto yy93;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy91:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy94;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy81;
+		case '.': goto yy82;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy92:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'Q': goto yy88;
+		case 'q': goto yy95;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy93:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy96;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy81;
+		case '.': goto yy82;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy94:
+	++cur;
+	{
+            malformed(out, "the suffix must be '.up.sql' or '.down.sql' in lower case");
+            return;
+        }
+yy95:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy26;
+		case 'L': goto yy91;
+		case 'l': goto yy97;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy96:
+	++cur;
+	{ out->kind = SCAN_UP; suffix = 7; goto split; }
+yy97:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy98;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy81;
+		case '.': goto yy82;
+		case '~': goto yy22;
+		default: goto yy18;
+	}
+yy98:
 	++cur;
 	{ out->kind = SCAN_DOWN; suffix = 9; goto split; }
 }
@@ -817,20 +1000,42 @@ static int at_line_start(const unsigned char *start, const unsigned char *tok)
 static void directive(const unsigned char *tok, const unsigned char *end,
                       const unsigned char *start, struct scan_sql *out)
 {
-    static const char no_tx[] = "no-transaction";
+    static const struct {
+        const char *word;
+        unsigned flag;
+    } known[] = { { "no-transaction", SQLMIG_NO_TRANSACTION }, { "attach", SQLMIG_ATTACH } };
     const unsigned char *w = (const unsigned char *)memchr(tok, ':', (size_t)(end - tok)) + 1;
+    size_t i;
 
     while (w < end && (*w == ' ' || *w == '\t'))
         w++;
     while (end > w && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
         end--;
-    if ((size_t)(end - w) == sizeof no_tx - 1 && memcmp(w, no_tx, sizeof no_tx - 1) == 0) {
-        out->flags |= SQLMIG_NO_TRANSACTION;
-        return;
-    }
+    for (i = 0; i < sizeof known / sizeof known[0]; i++)
+        if ((size_t)(end - w) == strlen(known[i].word) && memcmp(w, known[i].word, (size_t)(end - w)) == 0) {
+            out->flags |= known[i].flag;
+            return;
+        }
     if (!out->problem) {
-        out->problem = "unknown sqlmig directive (the only one is '-- sqlmig:no-transaction')";
+        out->problem = "unknown sqlmig directive (the known ones are '-- sqlmig:no-transaction' and "
+                       "'-- sqlmig:attach')";
         out->error_offset = (size_t)(w - start);
+    }
+}
+
+/* A word of SQL: the text has a statement; some words reshape the schema. */
+static void word(const unsigned char *tok, const unsigned char *end, struct scan_sql *out)
+{
+    static const char *const reshaping[] = { "drop", "alter", "vacuum", "writable_schema" };
+    size_t i, n = (size_t)(end - tok), k;
+
+    out->statements = 1;
+    for (i = 0; i < sizeof reshaping / sizeof reshaping[0]; i++) {
+        if (strlen(reshaping[i]) != n)
+            continue;
+        for (k = 0; k < n && (tok[k] | 0x20) == reshaping[i][k]; k++) {}
+        if (k == n)
+            out->reshapes = 1;
     }
 }
 
@@ -863,17 +1068,85 @@ void scan_sql(const char *text, size_t len, struct scan_sql *out)
 	yych = *cur;
 	switch (yych) {
 		case 0x00:
-			if (lim <= cur) goto yy131;
-			goto yy89;
+			if (lim <= cur) goto yy145;
+			goto yy100;
+		case 0x01:
+		case 0x02:
+		case 0x03:
+		case 0x04:
+		case 0x05:
+		case 0x06:
+		case 0x07:
+		case 0x08:
+		case 0x0E:
+		case 0x0F:
+		case 0x10:
+		case 0x11:
+		case 0x12:
+		case 0x13:
+		case 0x14:
+		case 0x15:
+		case 0x16:
+		case 0x17:
+		case 0x18:
+		case 0x19:
+		case 0x1A:
+		case 0x1B:
+		case 0x1C:
+		case 0x1D:
+		case 0x1E:
+		case 0x1F:
+		case '!':
+		case '#':
+		case '$':
+		case '%':
+		case '&':
+		case '(':
+		case ')':
+		case '*':
+		case '+':
+		case ',':
+		case '.':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case ':':
+		case '<':
+		case '=':
+		case '>':
+		case '?':
+		case '@':
+		case '\\':
+		case ']':
+		case '^':
+		case '{':
+		case '|':
+		case '}':
+		case '~':
+		case 0x7F: goto yy101;
+		case '\t':
+		case '\n':
+		case '\v':
+		case '\f':
+		case '\r':
+		case ' ':
+		case ';': goto yy103;
 		case '"':
 		case '\'':
-		case '`': goto yy92;
-		case '-': goto yy93;
-		case '/': goto yy94;
-		case '[': goto yy95;
-		default: goto yy90;
+		case '`': goto yy104;
+		case '-': goto yy105;
+		case '/': goto yy106;
+		case '[': goto yy109;
+		default: goto yy107;
 	}
-yy89:
+yy100:
 	++cur;
 	{
                 if (!out->problem) {
@@ -882,269 +1155,343 @@ yy89:
                 }
                 return;
             }
-yy90:
-	++cur;
-yy91:
-	{ continue; }
-yy92:
-	++cur;
-	{ cur = skip_to(cur, lim, *tok); continue; }
-yy93:
-	yych = *++cur;
-	switch (yych) {
-		case '-': goto yy96;
-		default: goto yy91;
-	}
-yy94:
-	yych = *++cur;
-	switch (yych) {
-		case '*': goto yy98;
-		default: goto yy91;
-	}
-yy95:
-	++cur;
-	{ cur = skip_to(cur, lim, ']'); continue; }
-yy96:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy97;
-		case '\t':
-		case ' ': goto yy96;
-		case '+': goto yy101;
-		case 'S':
-		case 's': goto yy102;
-		case 'm': goto yy103;
-		default: goto yy99;
-	}
-yy97:
-	{ continue; }
-yy98:
-	++cur;
-	{ cur = skip_block_comment(cur, lim); continue; }
-yy99:
-	yych = *++cur;
-yy100:
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy97;
-		default: goto yy99;
-	}
 yy101:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy97;
-		case 'g': goto yy104;
-		default: goto yy100;
-	}
+	++cur;
 yy102:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy97;
-		case 'Q':
-		case 'q': goto yy105;
-		default: goto yy100;
-	}
+	{ out->statements = 1; continue; }
 yy103:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy97;
-		case 'i': goto yy106;
-		default: goto yy100;
-	}
+	++cur;
+	{ continue; }
 yy104:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy97;
-		case 'o': goto yy107;
-		default: goto yy100;
-	}
+	++cur;
+	{ out->statements = 1; cur = skip_to(cur, lim, *tok); continue; }
 yy105:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'L':
-		case 'l': goto yy108;
-		default: goto yy100;
+		case '-': goto yy110;
+		default: goto yy102;
 	}
 yy106:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'g': goto yy109;
-		default: goto yy100;
+		case '*': goto yy112;
+		default: goto yy102;
 	}
 yy107:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'o': goto yy110;
-		default: goto yy100;
+		case 0x00:
+		case 0x01:
+		case 0x02:
+		case 0x03:
+		case 0x04:
+		case 0x05:
+		case 0x06:
+		case 0x07:
+		case 0x08:
+		case '\t':
+		case '\n':
+		case '\v':
+		case '\f':
+		case '\r':
+		case 0x0E:
+		case 0x0F:
+		case 0x10:
+		case 0x11:
+		case 0x12:
+		case 0x13:
+		case 0x14:
+		case 0x15:
+		case 0x16:
+		case 0x17:
+		case 0x18:
+		case 0x19:
+		case 0x1A:
+		case 0x1B:
+		case 0x1C:
+		case 0x1D:
+		case 0x1E:
+		case 0x1F:
+		case ' ':
+		case '!':
+		case '"':
+		case '#':
+		case '%':
+		case '&':
+		case '\'':
+		case '(':
+		case ')':
+		case '*':
+		case '+':
+		case ',':
+		case '-':
+		case '.':
+		case '/':
+		case ':':
+		case ';':
+		case '<':
+		case '=':
+		case '>':
+		case '?':
+		case '@':
+		case '[':
+		case '\\':
+		case ']':
+		case '^':
+		case '`':
+		case '{':
+		case '|':
+		case '}':
+		case '~':
+		case 0x7F: goto yy108;
+		default: goto yy107;
 	}
 yy108:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy97;
-		case 'M':
-		case 'm': goto yy111;
-		default: goto yy100;
-	}
+	{ word(tok, cur, out); continue; }
 yy109:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy97;
-		case 'r': goto yy112;
-		default: goto yy100;
-	}
+	++cur;
+	{ out->statements = 1; cur = skip_to(cur, lim, ']'); continue; }
 yy110:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 's': goto yy113;
-		default: goto yy100;
+		case 0x00:
+		case '\n': goto yy111;
+		case '\t':
+		case ' ': goto yy110;
+		case '+': goto yy115;
+		case 'S':
+		case 's': goto yy116;
+		case 'm': goto yy117;
+		default: goto yy113;
 	}
 yy111:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy97;
-		case 'I':
-		case 'i': goto yy114;
-		default: goto yy100;
-	}
+	{ continue; }
 yy112:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy97;
-		case 'a': goto yy115;
-		default: goto yy100;
-	}
+	++cur;
+	{ cur = skip_block_comment(cur, lim); continue; }
 yy113:
 	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy97;
-		case 'e': goto yy116;
-		default: goto yy100;
-	}
 yy114:
-	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'G':
-		case 'g': goto yy117;
-		default: goto yy100;
+		case 0x00:
+		case '\n': goto yy111;
+		default: goto yy113;
 	}
 yy115:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 't': goto yy118;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case 'g': goto yy118;
+		default: goto yy114;
 	}
 yy116:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case '\t':
-		case ' ': goto yy119;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case 'Q':
+		case 'q': goto yy119;
+		default: goto yy114;
 	}
 yy117:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case ':': goto yy121;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case 'i': goto yy120;
+		default: goto yy114;
 	}
 yy118:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'e': goto yy123;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case 'o': goto yy121;
+		default: goto yy114;
 	}
 yy119:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00:
-		case '\n': goto yy120;
-		default: goto yy119;
+		case 0x00: goto yy111;
+		case 'L':
+		case 'l': goto yy122;
+		default: goto yy114;
 	}
 yy120:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 'g': goto yy123;
+		default: goto yy114;
+	}
+yy121:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 'o': goto yy124;
+		default: goto yy114;
+	}
+yy122:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 'M':
+		case 'm': goto yy125;
+		default: goto yy114;
+	}
+yy123:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 'r': goto yy126;
+		default: goto yy114;
+	}
+yy124:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 's': goto yy127;
+		default: goto yy114;
+	}
+yy125:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 'I':
+		case 'i': goto yy128;
+		default: goto yy114;
+	}
+yy126:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 'a': goto yy129;
+		default: goto yy114;
+	}
+yy127:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 'e': goto yy130;
+		default: goto yy114;
+	}
+yy128:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 'G':
+		case 'g': goto yy131;
+		default: goto yy114;
+	}
+yy129:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 't': goto yy132;
+		default: goto yy114;
+	}
+yy130:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case '\t':
+		case ' ': goto yy133;
+		default: goto yy114;
+	}
+yy131:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case ':': goto yy135;
+		default: goto yy114;
+	}
+yy132:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy111;
+		case 'e': goto yy137;
+		default: goto yy114;
+	}
+yy133:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy134;
+		default: goto yy133;
+	}
+yy134:
 	{
                 if (at_line_start(start, tok))
                     foreign_marker(tok, start, out);
                 continue;
             }
-yy121:
+yy135:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy122;
-		default: goto yy121;
+		case '\n': goto yy136;
+		default: goto yy135;
 	}
-yy122:
+yy136:
 	{
                 if (at_line_start(start, tok))
                     directive(tok, cur, start, out);
                 continue;
             }
-yy123:
+yy137:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case ':': goto yy124;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case ':': goto yy138;
+		default: goto yy114;
 	}
-yy124:
+yy138:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'd': goto yy125;
-		case 'u': goto yy126;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case 'd': goto yy139;
+		case 'u': goto yy140;
+		default: goto yy114;
 	}
-yy125:
+yy139:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'o': goto yy127;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case 'o': goto yy141;
+		default: goto yy114;
 	}
-yy126:
+yy140:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'p': goto yy128;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case 'p': goto yy142;
+		default: goto yy114;
 	}
-yy127:
+yy141:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'w': goto yy130;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case 'w': goto yy144;
+		default: goto yy114;
 	}
-yy128:
+yy142:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy129;
-		default: goto yy128;
+		case '\n': goto yy143;
+		default: goto yy142;
 	}
-yy129:
+yy143:
 	{
                 if (at_line_start(start, tok))
                     foreign_marker(tok, start, out);
                 continue;
             }
-yy130:
+yy144:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy97;
-		case 'n': goto yy128;
-		default: goto yy100;
+		case 0x00: goto yy111;
+		case 'n': goto yy142;
+		default: goto yy114;
 	}
-yy131:
+yy145:
 	{ return; }
 }
 

@@ -734,17 +734,19 @@ struct migrate {
     unsigned seen;
     const char *refused;
     int refused_code;
+    int refused_word;  /* the message follows the statement's first word */
     int names;
     char written[NAMES][64]; /* tables it wrote, altered or dropped */
     char violation[320];     /* the first foreign key violation found */
     struct sqlmig_migration whole; /* the snapshot, as a migration that run() can run */
 };
 
-/* guard() refuses a statement: the message says why. */
-static int refuse(struct migrate *j, int code, const char *why)
+/* guard() refuses a statement: the message says why (after its first word). */
+static int refuse(struct migrate *j, int code, int word, const char *why)
 {
     j->refused = why;
     j->refused_code = code;
+    j->refused_word = word;
     return SQLITE_DENY;
 }
 
@@ -781,7 +783,7 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
     case SQLITE_TRANSACTION:
     case SQLITE_SAVEPOINT:
         return j->running_in_tx
-               ? refuse(j, SQLMIG_MIGRATION, "transaction control is not allowed in a migration that runs in a "
+               ? refuse(j, SQLMIG_MIGRATION, 1, "is transaction control, in a migration that runs in a "
                         "transaction (sqlmig wraps each migration in BEGIN IMMEDIATE ... COMMIT): remove it, or "
                         "make the first line '-- sqlmig:no-transaction'")
                : SQLITE_OK;
@@ -789,16 +791,16 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
         j->seen |= SEEN_ATTACH;
         return m->flags & SQLMIG_ATTACH || (!j->running_in_tx && (!a || !*a || strcmp(a, ":memory:") == 0))
                ? SQLITE_OK
-               : refuse(j, SQLMIG_MIGRATION, "ATTACH is refused unless the migration declares '-- sqlmig:attach': "
+               : refuse(j, SQLMIG_MIGRATION, 0, "ATTACH is refused unless the migration declares '-- sqlmig:attach': "
                         "it would reach outside the database, or leave a database attached for the next one");
     case SQLITE_PRAGMA:
         if (b)
             j->seen |= SEEN_SETTING;
         return b && sqlite3_stricmp(a, "journal_mode") == 0
                && (j->running_in_tx || sqlite3_stricmp(b, "off") == 0 || sqlite3_stricmp(b, "memory") == 0)
-               ? refuse(j, SQLMIG_MIGRATION, j->running_in_tx
-                        ? "journal_mode cannot change inside a transaction: put it in a migration whose first "
-                          "line is '-- sqlmig:no-transaction'"
+               ? refuse(j, SQLMIG_MIGRATION, 1, j->running_in_tx
+                        ? "journal_mode cannot change the journal inside a transaction: put it in a migration "
+                          "whose first line is '-- sqlmig:no-transaction'"
                         : "journal_mode OFF or MEMORY would leave later migrations without a rollback journal")
                : SQLITE_OK;
     case SQLITE_CREATE_TEMP_INDEX:
@@ -825,9 +827,9 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
         return SQLITE_OK;
     if (sqlite3_stricmp(t, j->c.table) == 0)
         return action == SQLITE_CREATE_TABLE
-               ? refuse(j, SQLMIG_MISUSE, "it creates a table of the name that sqlmig_options.table gives the "
+               ? refuse(j, SQLMIG_MISUSE, 0, "it creates a table of the name that sqlmig_options.table gives the "
                         "ledger: give the ledger another name")
-               : refuse(j, SQLMIG_MIGRATION, "it changes the ledger table, which migrations must leave alone");
+               : refuse(j, SQLMIG_MIGRATION, 0, "it changes the ledger table, which migrations must leave alone");
     if (action != SQLITE_CREATE_TABLE)
         note_table(j, t, action == SQLITE_INSERT ? 0 : FK_PARENT);
     return SQLITE_OK;
@@ -867,15 +869,13 @@ static int located(struct migrate *j, const struct sqlmig_migration *m, const ch
         else
             column++;
     }
-    fail(c, code, m, "%s", msg);
+    for (p = at; j->refused_word && (size_t)(p - at) < 24 && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'); p++) {}
+    fail(c, code, m, "%.*s%s%s%s", (int)(p - at), at, p > at ? " " : "", msg,
+         !j->refused && j->running_in_tx && sqlite3_strglob("*within a transaction*", msg) == 0
+         ? " (sqlmig runs each migration in a transaction: make its first line '-- sqlmig:no-transaction')" : "");
     where(c, m->file, line, column);
     c->res->sqlite_code = j->refused ? 0 : sqlite_code;
-    if (j->refused)
-        ;
-    else if (j->running_in_tx && sqlite3_strglob("*within a transaction*", msg) == 0)
-        append(c, " (sqlmig runs this migration in a transaction: mark it -- sqlmig:no-transaction)");
-    else
-        append(c, "%s", advice(sqlite_code));
+    append(c, "%s", j->refused ? "" : advice(sqlite_code));
     return code;
 }
 
@@ -900,6 +900,7 @@ static int run(struct migrate *j, const struct sqlmig_migration *m, int in_tx)
         st = NULL;
         tail = end;
         j->refused = NULL;
+        j->refused_word = 0;
         at = skip(p, end);
         rc = sqlite3_prepare_v2(c->db, p, (int)(end - p) + 1, &st, &tail);
         /* Outside a transaction, a statement that reads before it writes
@@ -923,8 +924,7 @@ static int run(struct migrate *j, const struct sqlmig_migration *m, int in_tx)
                 at = p + off;
             rc = located(j, m, at, sqlite3_extended_errcode(c->db));
         } else if (in_tx && sqlite3_get_autocommit(c->db)) { /* ON CONFLICT ROLLBACK */
-            j->refused = "this statement ended the migration's transaction";
-            j->refused_code = SQLMIG_MIGRATION;
+            refuse(j, SQLMIG_MIGRATION, 0, "this statement ended the migration's transaction");
             rc = located(j, m, at, 0);
         }
         sqlite3_finalize(st);

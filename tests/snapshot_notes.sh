@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # When `sqlmig compile` embeds a snapshot of the final state, and when it
-# says why not: each history below is one or two small migrations; a pure one
-# gets a snapshot and prints nothing, an impure one gets a note naming the
-# file, line and column of the first thing that makes its result depend on
-# when or where it runs, on stderr and in the generated C.
+# says why not: each history below is one to three small migrations; one
+# whose result is the same under other conditions gets a snapshot and
+# prints nothing; one whose result differs gets a note naming the first
+# migration that shows it and the row, on stderr and in the generated C.
 # Usage: snapshot_notes.sh SQLMIG RUNTIME_INCLUDE CC [CC_ARGS…]
 set -u
 sqlmig=$1 runtime=$2
@@ -47,17 +47,23 @@ pure() {
     ok $? "$2: its C compiles"
 }
 
-# impure NAME WHERE WHY WHAT: compiles with one note at WHERE (path:line:col
-# inside the folder) saying WHY, and the same note (file name only) in the C.
+# impure NAME WHERE WHY WHAT: compiles with one note at WHERE (a file of the
+# folder, or the folder itself when WHERE is empty) saying WHY, and the same
+# note (with the file name only) in the C.
 impure() {
-    local dir=$work/$1 where=$2 why=$3
+    local dir=$work/$1 where=$2 why=$3 at head
+    at=$dir/m${where:+/$where}
+    head=${why%%\"*} # in C, a quote is escaped: compare up to the first one
     compile "$1"
     ok $? "$4: compiles"
-    ok $(grep -qF "$dir/m/$where: note: $why" "$dir/stderr" && [ "$(wc -l < "$dir/stderr")" -eq 1 ]
-         echo $?) "$4: one note at $where: $(head -c 300 "$dir/stderr")"
+    ok $(grep -qF "$at: note: $why" "$dir/stderr" && [ "$(wc -l < "$dir/stderr")" -eq 1 ]
+         echo $?) "$4: one note at ${where:-the folder}: $(head -c 400 "$dir/stderr")"
     ok $(grep -q '^    .snapshot_sql = NULL,$' "$dir/set.c" &&
-         grep -qF ".snapshot_note = \"$where: $why" "$dir/set.c"; echo $?) "$4: the set has no snapshot, and the note"
+         grep -qF ".snapshot_note = \"${where:+$where: }$head" "$dir/set.c"; echo $?) \
+        "$4: the set has no snapshot, and the note"
 }
+
+depends="its result depends on when or where it runs: replayed under other conditions (another clock, time zone, random seed, order of unordered rows, page size, journal mode and SQLite version)"
 
 history pure 0001_a.sql "CREATE TABLE a (id INTEGER PRIMARY KEY, made TEXT DEFAULT CURRENT_TIMESTAMP,
     day TEXT);
@@ -73,95 +79,133 @@ pure empty "a history that drops all it made: an empty snapshot"
 ok $(grep -qF 'static const char set_snapshot[] =' "$work/empty/set.c" &&
      grep -qF '.snapshot_len = sizeof set_snapshot - 1,' "$work/empty/set.c"; echo $?) "the empty snapshot is embedded"
 
-history random 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "INSERT INTO a VALUES (1);
-INSERT INTO a VALUES (random());"
-impure random 0002_b.sql:2:1 "calls random() or randomblob()" "random()"
-
-history blob 0001_a.sql "CREATE TABLE a (x);
-  INSERT INTO a SELECT hex(randomblob(4));"
-impure blob 0001_a.sql:2:3 "calls random() or randomblob()" "randomblob()"
-
-history now 0001_a.sql "CREATE TABLE a (x);
-INSERT INTO a VALUES (datetime('now'));"
-impure now 0001_a.sql:2:1 "reads the clock" "datetime('now')"
-
+# The clock, stored as it is read: the snapshot reads it when it runs.
+history now 0001_a.sql "CREATE TABLE a (x, y, z);
+INSERT INTO a VALUES (datetime('now'), CURRENT_DATE, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));"
+pure now "datetime('now'), CURRENT_DATE, ISO 8601 with milliseconds"
+grep -qF "(1, datetime('now'), date('now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))" "$work/now/set.c"
+ok $? "the snapshot writes each as the clock, in its form"
 history dflt 0001_a.sql "CREATE TABLE a (x, made TEXT DEFAULT CURRENT_TIMESTAMP);" \
     0002_b.sql "-- a seed row: its made column takes the default
 
 INSERT INTO a (x) VALUES (1);"
-impure dflt 0002_b.sql:3:1 "reads the clock" "a CURRENT_TIMESTAMP default evaluated by an INSERT"
-
-history trig 0001_a.sql "CREATE TABLE a (x); CREATE TABLE log (at);
-CREATE TRIGGER a_log AFTER INSERT ON a BEGIN INSERT INTO log VALUES (julianday()); END;" \
+pure dflt "a CURRENT_TIMESTAMP default evaluated by an INSERT"
+history trig 0001_a.sql "CREATE TABLE a (x); CREATE TABLE log (at, epoch);
+CREATE TRIGGER a_log AFTER INSERT ON a BEGIN INSERT INTO log VALUES (julianday(), unixepoch()); END;" \
     0002_b.sql "INSERT INTO a VALUES (1);"
-impure trig 0002_b.sql:1:1 "reads the clock" "the clock read by a trigger that an INSERT fires"
+pure trig "the clock read by a trigger that an INSERT fires, as a Julian day and Unix seconds"
+history later 0001_a.sql "CREATE TABLE a (x);
+INSERT INTO a VALUES (datetime('now', '+1 day'));"
+impure later 0001_a.sql "$depends, it leaves other values in row 1 of table \"a\"" "a time computed from the clock"
 
+# What differs between the two replays: the first migration it shows in.
+history random 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "INSERT INTO a VALUES (1);
+INSERT INTO a VALUES (random());"
+impure random 0002_b.sql "$depends, it leaves other values in row 2 of table \"a\"" "random()"
+history blob 0001_a.sql "CREATE TABLE a (x);
+  INSERT INTO a SELECT hex(randomblob(4));"
+impure blob 0001_a.sql "$depends, it leaves other values in row 1 of table \"a\"" "randomblob()"
 history zone 0001_a.sql "CREATE TABLE a (x);
 INSERT INTO a VALUES (datetime('2020-01-01 12:00', 'LocalTime'));"
-impure zone 0001_a.sql:2:52 "uses the 'localtime' or 'utc' modifier" "the 'localtime' modifier"
-
-history rowid 0001_a.sql "CREATE TABLE a (x);
-INSERT INTO a VALUES (1);" 0002_b.sql "CREATE TABLE b (y);
-INSERT INTO b VALUES (last_insert_rowid());"
-impure rowid 0002_b.sql:2:1 "reads last_insert_rowid() before inserting a row itself" \
-    "last_insert_rowid() before the migration's own insert"
-
+impure zone 0001_a.sql "$depends, it leaves other values in row 1 of table \"a\"" "the 'localtime' modifier"
+history zone2 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "INSERT INTO a VALUES (datetime('2020-01-01 12:00', 'local' || 'time'));"
+impure zone2 0002_b.sql "$depends, it leaves other values in row 1 of table \"a\"" "a time-zone modifier computed in SQL"
+history utc 0001_a.sql "-- stored in UTC: 'utc' and 'localtime' in a comment are words
+CREATE TABLE a (utc TEXT DEFAULT (datetime('2020-01-01', 'localtime')), \"localtime\" INTEGER);
+INSERT INTO a (\"localtime\") VALUES (1);
+UPDATE a SET utc = 'UTC';"
+pure utc "'UTC' in comments, names, strings and a default that no INSERT uses"
 history changes 0001_a.sql "CREATE TABLE a (x);
 INSERT INTO a VALUES (1);" 0002_b.sql "CREATE TABLE b (y);
 INSERT INTO b VALUES (changes());"
-impure changes 0002_b.sql:2:1 "reads changes() or total_changes()" "changes() before the migration's own change"
-
+impure changes 0002_b.sql "$depends, it leaves other values in row 1 of table \"b\"" \
+    "changes() before the migration's own change"
+history rowid 0001_a.sql "CREATE TABLE a (x);
+INSERT INTO a VALUES (1);" 0002_b.sql "CREATE TABLE b (y);
+INSERT INTO b VALUES (last_insert_rowid());"
+pure rowid "last_insert_rowid() before the migration's own insert (0 on every path)"
+grep -A1 -F 'INSERT INTO main.\"b\"(rowid, \"y\") VALUES\n' "$work/rowid/set.c" | grep -qF '"(1, 0);\n"'
+ok $? "it reads 0 before the migration's own first insert"
 history version 0001_a.sql "CREATE TABLE a (x);
 INSERT INTO a VALUES (sqlite_version());"
-impure version 0001_a.sql:2:1 "asks which SQLite runs it" "sqlite_version()"
+impure version 0001_a.sql "$depends, it leaves other values in row 1 of table \"a\"" "sqlite_version()"
+history unordered 0001_a.sql "CREATE TABLE a (x); INSERT INTO a VALUES (3), (1), (2);" \
+    0002_b.sql "CREATE TABLE b (y);
+INSERT INTO b SELECT x FROM a;"
+impure unordered 0002_b.sql "$depends, it leaves other values in row 1 of table \"b\"" \
+    "INSERT ... SELECT without ORDER BY"
+history ordered 0001_a.sql "CREATE TABLE a (x); INSERT INTO a VALUES (3), (1), (2);" \
+    0002_b.sql "CREATE TABLE b (y);
+INSERT INTO b SELECT x FROM a ORDER BY x;
+CREATE TABLE c AS SELECT x FROM a ORDER BY x DESC;"
+pure ordered "INSERT ... SELECT and CREATE TABLE ... AS with ORDER BY"
+history ctas 0001_a.sql "CREATE TABLE a (x); INSERT INTO a VALUES (3), (1), (2);" \
+    0002_b.sql "CREATE TABLE c AS SELECT x FROM a;"
+impure ctas 0002_b.sql "$depends, it leaves other values in the rows of table \"c\"" \
+    "CREATE TABLE ... AS SELECT without ORDER BY"
+# A row at the largest rowid: SQLite picks the next one at random.
+history maxrow 0001_a.sql "CREATE TABLE a (x);
+INSERT INTO a (rowid, x) VALUES (9223372036854775807, 1);" 0002_b.sql "INSERT INTO a (x) VALUES (2);"
+impure maxrow 0002_b.sql "$depends, it leaves other values in which rows of table \"a\" it writes" \
+    "a row after rowid 2^63-1"
+cp "$work/maxrow/set.c" "$work/maxrow/first.c"
+compile maxrow
+ok $(cmp -s "$work/maxrow/set.c" "$work/maxrow/first.c"; echo $?) "and two compiles give the same bytes"
 
-history page 0001_a.sql "PRAGMA page_size = 8192;
-CREATE TABLE a (x);"
-impure page 0001_a.sql:1:1 "sets PRAGMA page_size" "PRAGMA page_size"
-
+# The file's settings: what the history sets, the snapshot sets too.
+history wal 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "-- sqlmig:no-transaction
+PRAGMA journal_mode = WAL;" 0003_c.sql "INSERT INTO a VALUES (1);"
+pure wal "a no-transaction migration that switches to WAL"
+grep -qF '.snapshot_wal = 1u' "$work/wal/set.c"
+ok $? "the snapshot switches the file to WAL"
 history notx 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "-- sqlmig:no-transaction
 VACUUM;"
-impure notx 0002_b.sql "runs outside a transaction" "a no-transaction migration"
-
-history analyze 0001_a.sql "CREATE TABLE a (x); CREATE INDEX a_x ON a (x);
-INSERT INTO a VALUES (1), (2);
-ANALYZE;"
-compile analyze
-ok $(grep -qF "$work/analyze/m: note: the history runs ANALYZE" "$work/analyze/stderr"; echo $?) \
-    "ANALYZE: the note names the folder and sqlite_stat1 $(head -c 300 "$work/analyze/stderr")"
-
-# What SQL text cannot carry: the comparison finds it and says so.
-history nul 0001_a.sql "CREATE TABLE a (x);
-INSERT INTO a VALUES (CAST(X'610062' AS TEXT));"
-compile nul
-ok $(grep -qF "$work/nul/m: note: the snapshot does not recreate the rows of table \"a\" exactly: row 1, column 2 differs" \
-     "$work/nul/stderr"; echo $?) "a NUL inside a text value: the proof fails, no snapshot $(head -c 300 "$work/nul/stderr")"
-history rowids 0001_a.sql "CREATE TABLE a (rowid, _rowid_, oid);
-INSERT INTO a VALUES (1, 2, 3);"
-compile rowids
-ok $(grep -qF 'note: the table "a" has columns named rowid, _rowid_ and oid' "$work/rowids/stderr"; echo $?) \
-    "a table whose rowid has no name left: no snapshot $(head -c 300 "$work/rowids/stderr")"
-history vtab 0001_a.sql "CREATE VIRTUAL TABLE docs USING fts5(body);
-INSERT INTO docs VALUES ('hello');"
-compile vtab
-ok $(grep -qF 'note: the history creates the virtual table "docs"' "$work/vtab/stderr"; echo $?) \
-    "a virtual table: no snapshot $(head -c 300 "$work/vtab/stderr")"
-
+pure notx "a no-transaction migration that runs VACUUM"
+history page 0001_a.sql "PRAGMA page_size = 8192;
+CREATE TABLE a (x);"
+pure page "PRAGMA page_size in a transaction, where it changes nothing"
+grep -qF '.snapshot_page_size = 0u' "$work/page/set.c"
+ok $? "and the snapshot leaves the page size to the file"
+history vacuumed 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "-- sqlmig:no-transaction
+PRAGMA page_size = 8192;
+VACUUM;"
+impure vacuumed "" "$depends, the history ends with other values in PRAGMA page_size, which it leaves as it is only on some files or sets to a value a snapshot does not give" \
+    "PRAGMA page_size and VACUUM, which a WAL file does not take"
 history uv 0001_a.sql "CREATE TABLE a (x);
 PRAGMA user_version = 7;
 PRAGMA application_id = 1234;"
 pure uv "user_version and application_id set by a migration"
 ok $(grep -qF 'PRAGMA main.user_version = 7;' "$work/uv/set.c" &&
      grep -qF 'PRAGMA main.application_id = 1234;' "$work/uv/set.c"; echo $?) "the snapshot sets both"
+grep -q 'user_version' "$work/pure/set.c"
+ok $([ $? -ne 0 ]; echo $?) "and a history that does not set them leaves them to the file"
+
+history analyze 0001_a.sql "CREATE TABLE a (x); CREATE INDEX a_x ON a (x);
+INSERT INTO a VALUES (1), (2);
+ANALYZE;"
+impure analyze "" "the history runs ANALYZE: its statistics (sqlite_stat1) are not part of a snapshot" "ANALYZE"
+
+# What SQL text cannot carry: the proof finds it and says so.
+history nul 0001_a.sql "CREATE TABLE a (x);
+INSERT INTO a VALUES (CAST(X'610062' AS TEXT));"
+impure nul "" "the snapshot does not recreate the replayed database: the rows of table \"a\": row 1 (1), column x" \
+    "a NUL inside a text value"
+history rowids 0001_a.sql "CREATE TABLE a (rowid, _rowid_, oid);
+INSERT INTO a VALUES (1, 2, 3);"
+impure rowids "" 'the table "a" has columns named rowid, _rowid_ and oid: its rowids cannot be read' \
+    "a table whose rowid has no name left"
+history vtab 0001_a.sql "CREATE VIRTUAL TABLE docs USING fts5(body);
+INSERT INTO docs VALUES ('hello');"
+impure vtab "" 'the history creates the virtual table "docs", whose module keeps tables of its own' "a virtual table"
 
 # The options.
 compile pure --no-snapshot
 ok $(grep -qF '.snapshot_note = "compiled with --no-snapshot"' "$work/pure/set.c" &&
      [ ! -s "$work/pure/stderr" ]; echo $?) "--no-snapshot: no snapshot, the note says why, nothing printed"
 compile pure --snapshot-max 10
-ok $(grep -qF "$work/pure/m: note: the snapshot would take" "$work/pure/stderr" &&
-     grep -qF 'more than the 10 that --snapshot-max allows' "$work/pure/set.c"; echo $?) \
-    "--snapshot-max 10: too big, and the note says how big"
+ok $(grep -qF "$work/pure/m: note: the snapshot would take more than 10 bytes (--snapshot-max BYTES sets the limit)" \
+     "$work/pure/stderr" && grep -qF 'more than 10 bytes' "$work/pure/set.c"; echo $?) \
+    "--snapshot-max 10: too big, and the note says the limit"
 for bad in 0 -1 10x ""; do
     compile pure --snapshot-max "$bad"
     ok $([ $? -eq 2 ]; echo $?) "--snapshot-max '$bad' is a usage error"
@@ -174,5 +218,5 @@ out=$("$sqlmig" check "$work/pure/m")
 ok $([ "$out" = "$work/pure/m: 2 migrations replayed, 1 schema object, a snapshot for fresh databases" ]
      echo $?) "check: $out"
 out=$("$sqlmig" check "$work/random/m" 2>&1 >/dev/null)
-ok $(case $out in *"0002_b.sql:2:1: note: calls random()"*) echo 0;; *) echo 1;; esac) "check prints the note"
+ok $(case $out in *"0002_b.sql: note: $depends"*) echo 0;; *) echo 1;; esac) "check prints the note"
 finish

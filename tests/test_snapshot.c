@@ -53,6 +53,41 @@ static const struct {
 static char dir[] = "/tmp/sqlmig-snapshot-XXXXXX";
 static int files;
 
+/*
+** The clock of every database of this test: the default VFS with 'now'
+** fixed, so that a row a migration stamps with the time of day reads the
+** same whether the replay or the snapshot wrote it. sqlmig's own connection
+** opens the file through the caller's VFS, and so reads this clock too.
+*/
+static sqlite3_vfs fixed_clock;
+
+static int fixed_time64(sqlite3_vfs *vfs, sqlite3_int64 *t)
+{
+    (void)vfs;
+    *t = INT64_C(212500000000000) + 123; /* 2021-10-29T05:33:20.123Z */
+    return SQLITE_OK;
+}
+
+static int fixed_time(sqlite3_vfs *vfs, double *t)
+{
+    sqlite3_int64 x;
+    fixed_time64(vfs, &x);
+    *t = (double)x / 86400000.0;
+    return SQLITE_OK;
+}
+
+static void use_fixed_clock(void)
+{
+    fixed_clock = *sqlite3_vfs_find(NULL);
+    fixed_clock.zName = "fixed-clock";
+    fixed_clock.xCurrentTime = fixed_time;
+    fixed_clock.xCurrentTimeInt64 = fixed_time64;
+    if (sqlite3_vfs_register(&fixed_clock, 1) != SQLITE_OK) {
+        fprintf(stderr, "cannot register the fixed clock\n");
+        exit(1);
+    }
+}
+
 /* Every INFO line a call logged, one after another. */
 struct log {
     char text[8192];
@@ -110,7 +145,7 @@ static void equivalence(struct tap *t, const char *name, const struct sqlmig_set
     tap_ok(t, sqlmig_migrate(b, set, &replay, &rb) == SQLMIG_OK && rb.applied == set->count
               && last_version_is(set, &rb) && strstr(lb.text, "snapshot") == NULL,
            "%s, %s: SQLMIG_REPLAY runs every migration (%s)", name, variants[v].name, rb.message);
-    /* Without a snapshot both are replays, whose rows may hold the clock. */
+    /* Without a snapshot both are replays, whose rows the build did not compare. */
     if (snap && !tap_ok(t, dbsame_compare(a, b, "schema_migrations", &d) == 0,
                         "%s, %s: the two databases are the same", name, variants[v].name))
         tap_diag("%s", d.what);
@@ -142,10 +177,16 @@ static void status(struct tap *t)
               && strcmp(r.message, "a fresh database: sqlmig_migrate() creates version 6 from the snapshot, "
                                    "in one transaction") == 0,
            "status of a fresh database: %s", r.message);
-    tap_ok(t, sqlmig_status(db, &demo_migrations, NULL, count_rows, &n, &r) == SQLMIG_OK
-              && strstr(r.message, "applies the 11 migrations in one transaction, as the set has no snapshot: "
-                                   "0007_seed_inbox_project.up.sql:3:1: reads the clock") != NULL,
-           "status of a fresh database, without a snapshot: the reason: %s", r.message);
+    {
+        struct sqlmig_set without = demo_migrations;
+        without.snapshot_sql = NULL;
+        without.snapshot_len = 0;
+        without.snapshot_note = "0007_seed.sql: its result depends on when or where it runs";
+        tap_ok(t, sqlmig_status(db, &without, NULL, count_rows, &n, &r) == SQLMIG_OK
+                  && strstr(r.message, "applies the 11 migrations in one transaction, as the set has no snapshot: "
+                                       "0007_seed.sql: its result depends") != NULL,
+               "status of a fresh database, without a snapshot: the reason: %s", r.message);
+    }
     tap_ok(t, sqlite3_exec(db, "CREATE TABLE mine (x)", NULL, NULL, NULL) == SQLITE_OK
               && sqlmig_status(db, &snapshot_fixture, NULL, count_rows, &n, &r) == SQLMIG_OK && r.message[0] == '\0',
            "status of a database that is not fresh says nothing of it: '%s'", r.message);
@@ -278,8 +319,9 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    use_fixed_clock();
     for (h = 0; h < sizeof histories / sizeof histories[0]; h++) {
-        tap_ok(&t, histories[h].set->snapshot_sql != NULL || strcmp(histories[h].name, "demo") == 0,
+        tap_ok(&t, histories[h].set->snapshot_sql != NULL,
                "%s: %s", histories[h].name, histories[h].set->snapshot_sql ? "has a snapshot"
                : histories[h].set->snapshot_note);
         for (v = 0; v < sizeof variants / sizeof variants[0]; v++)

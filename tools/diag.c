@@ -35,6 +35,15 @@ void diag_note(const char *path, unsigned line, unsigned col, const char *fmt, .
     va_end(ap);
 }
 
+void diag_warning(const char *path, unsigned line, unsigned col, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report("warning", path, line, col, fmt, ap);
+    va_end(ap);
+}
+
 void diag_fatal(const char *fmt, ...)
 {
     va_list ap;

@@ -22,6 +22,10 @@ void diag_error(const char *path, unsigned line, unsigned col, const char *fmt, 
 /* The same for a remark that does not fail the command. */
 void diag_note(const char *path, unsigned line, unsigned col, const char *fmt, ...)
     DIAG_PRINTF(4, 5);
+/* A problem that does not fail the command, but that the author should see. */
+void diag_warning(const char *path, unsigned line, unsigned col, const char *fmt, ...)
+    DIAG_PRINTF(4, 5);
+
 /* Report an error that concerns no file (a bad option, a failed write). */
 void diag_fatal(const char *fmt, ...) DIAG_PRINTF(1, 2);
 

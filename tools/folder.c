@@ -215,10 +215,11 @@ static int add_input(struct tool_folder *f, const char *path)
 
 /* Read one migration text, record it as an input, and scan it for directives. */
 static int load_text(struct tool_folder *f, const char *path, char **text,
-                     size_t *len, unsigned *flags)
+                     size_t *len, struct scan_sql *scanned)
 {
     struct scan_sql ss;
 
+    memset(scanned, 0, sizeof *scanned);
     *text = read_file(path, len);
     if (!*text)
         return 1;
@@ -233,7 +234,7 @@ static int load_text(struct tool_folder *f, const char *path, char **text,
         diag_error(path, line, col, "%s", ss.problem);
         return 1;
     }
-    *flags = ss.flags;
+    *scanned = ss;
     return 0;
 }
 
@@ -255,7 +256,7 @@ static int build_migrations(struct tool_folder *f, struct entry *list, size_t n)
         struct entry *e = &list[i];
         struct tool_migration *m;
         size_t j = i + 1;
-        unsigned down_flags = 0;
+        struct scan_sql up, down;
 
         /* Every entry of one version: at most an up file and its down file. */
         while (j < n && list[j].version == e->version)
@@ -305,9 +306,12 @@ static int build_migrations(struct tool_folder *f, struct entry *list, size_t n)
             diag_fatal("out of memory");
             return errors + 1;
         }
-        if (load_text(f, m->path, &m->up, &m->up_len, &m->flags) != 0) {
+        if (load_text(f, m->path, &m->up, &m->up_len, &up) != 0) {
             errors++;
         } else {
+            m->flags = up.flags;
+            m->statements = up.statements;
+            m->reshapes = up.reshapes;
             sqlmig_checksum(m->up, m->up_len, m->checksum);
         }
         if (j - i == 2) {
@@ -318,7 +322,7 @@ static int build_migrations(struct tool_folder *f, struct entry *list, size_t n)
                 diag_fatal("out of memory");
                 return errors + 1;
             }
-            if (load_text(f, m->down_path, &m->down, &m->down_len, &down_flags) != 0)
+            if (load_text(f, m->down_path, &m->down, &m->down_len, &down) != 0)
                 errors++;
         }
         i = j;

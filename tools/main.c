@@ -8,19 +8,25 @@
 **   sqlmig new DIR NAME       create the next migration file in DIR
 **   sqlmig --version | --help
 */
+/* realpath() */
+#define _XOPEN_SOURCE 700
+
 #include "buf.h"
-#include "check.h"
 #include "diag.h"
 #include "emit.h"
 #include "folder.h"
+#include "replay.h"
 #include "scan.h"
 #include "sqlmig.h"
+
+#include <sqlite3.h>
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -129,12 +135,66 @@ done:
     return rc;
 }
 
-static int read_and_replay(const char *dir, struct tool_folder *f, int snapshot, size_t max)
+/*
+** The canonical name of a path that may not exist yet: its folder resolved,
+** then its last part. NULL when the folder cannot be resolved.
+*/
+static char *canonical(const char *path)
 {
-    int problems = folder_read(dir, f);
-    if (problems == 0)
-        problems = check_replay(f, snapshot, max);
-    return problems;
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path + (slash == path))) : strdup(".");
+    char *real = dir ? realpath(dir, NULL) : NULL, *out = NULL;
+    const char *base = slash ? slash + 1 : path;
+
+    if (real && (out = malloc(strlen(real) + strlen(base) + 2)) != NULL)
+        sprintf(out, "%s/%s", real, base);
+    free(dir);
+    free(real);
+    return out;
+}
+
+/* Do two paths name the same file, existing or to be created? */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    char *ca, *cb;
+    int same;
+
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    ca = canonical(a);
+    cb = canonical(b);
+    same = ca && cb ? strcmp(ca, cb) == 0 : strcmp(a, b) == 0;
+    free(ca);
+    free(cb);
+    return same;
+}
+
+/*
+** No output may be an input, or another output: writing one would destroy
+** a migration, and a failed run removes its outputs.
+*/
+static int outputs_apart(const struct compile_args *a, const struct tool_folder *f)
+{
+    const char *out[4] = { a->output_c, a->output_h, a->depfile, a->schema };
+    static const char *const flag[4] = { "--output-c", "--output-h", "--depfile", "--schema" };
+    size_t i, k;
+
+    for (i = 0; i < 4; i++) {
+        for (k = 0; out[i] && k < f->input_count; k++)
+            if (same_file(out[i], f->inputs[k])) {
+                diag_error(f->inputs[k], 0, 0, "%s %s would overwrite this migration: write the outputs elsewhere",
+                           flag[i], out[i]);
+                return 1;
+            }
+        for (k = i + 1; out[i] && k < 4; k++)
+            if (out[k] && same_file(out[i], out[k])) {
+                diag_fatal("%s and %s name the same file (%s): each output needs a file of its own", flag[i],
+                           flag[k], out[i]);
+                return 1;
+            }
+    }
+    return 0;
 }
 
 static int cmd_compile(int argc, char **argv)
@@ -195,7 +255,13 @@ static int cmd_compile(int argc, char **argv)
     }
 
     memset(&f, 0, sizeof f);
-    rc = read_and_replay(a.dir, &f, !a.no_snapshot, (size_t)max);
+    rc = folder_read(a.dir, &f);
+    if (rc == 0 && outputs_apart(&a, &f) != 0) {
+        tool_folder_free(&f); /* nothing written, nothing removed */
+        return 1;
+    }
+    if (rc == 0)
+        rc = replay_folder(&f, !a.no_snapshot, (size_t)max);
     if (rc == 0 && a.no_snapshot && f.count > 0 && !(f.snapshot_note = strdup("compiled with --no-snapshot"))) {
         diag_fatal("out of memory");
         rc = 1;
@@ -216,7 +282,9 @@ static int cmd_check(int argc, char **argv)
     if (argc != 1)
         return usage_error("check: %s", "expected exactly one folder");
     memset(&f, 0, sizeof f);
-    rc = read_and_replay(argv[0], &f, 1, 0);
+    rc = folder_read(argv[0], &f);
+    if (rc == 0)
+        rc = replay_folder(&f, 1, 0);
     if (rc == 0)
         printf("%s: %zu migration%s replayed, %zu schema object%s, %s\n", argv[0], f.count,
                f.count == 1 ? "" : "s", f.object_count, f.object_count == 1 ? "" : "s",
@@ -290,6 +358,11 @@ static int cmd_new(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* No URI in a migration may name a VFS that reaches the machine's files. */
+    if (sqlite3_config(SQLITE_CONFIG_URI, 0) != SQLITE_OK) {
+        diag_fatal("cannot configure SQLite");
+        return 1;
+    }
     if (argc < 2)
         return usage_error("%s", "no command given");
     if (strcmp(argv[1], "--version") == 0) {

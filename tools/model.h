@@ -25,6 +25,8 @@ struct tool_migration {
     size_t down_len;
     char checksum[65];   /* SHA-256 of `up` with CRLF read as LF, hex */
     unsigned flags;      /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH */
+    int statements;      /* the up-SQL has a statement, not only comments */
+    int reshapes;        /* its text drops or alters something (scan.h) */
 };
 
 /* One row of sqlite_schema after the replay. */

@@ -35,7 +35,9 @@ void scan_file_name(const char *name, struct scan_name *out);
 
 /* What scan_sql() found in a migration's text. */
 struct scan_sql {
-    unsigned flags;        /* SQLMIG_NO_TRANSACTION when the directive is there */
+    unsigned flags;        /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH: the directives there */
+    int statements;        /* there is SQL outside comments, blanks and semicolons */
+    int reshapes;          /* a word that can drop or reshape objects: DROP, ALTER, VACUUM, writable_schema */
     size_t error_offset;   /* byte offset of the first problem, if any */
     const char *problem;   /* NULL when the text is fine */
 };

@@ -77,6 +77,10 @@ void scan_file_name(const char *name, struct scan_name *out)
             malformed(out, "the version (decimal digits) must be followed by '_', as in 0001_create_users.sql");
             return;
         }
+        any* '.sql' [ \t\r\n.]+ end {
+            malformed(out, "blanks or dots after '.sql': the name must end in '.sql'");
+            return;
+        }
         any* '.sql' end {
             malformed(out, "a migration file name starts with its version: <version>_<name>.sql");
             return;
@@ -128,20 +132,42 @@ static int at_line_start(const unsigned char *start, const unsigned char *tok)
 static void directive(const unsigned char *tok, const unsigned char *end,
                       const unsigned char *start, struct scan_sql *out)
 {
-    static const char no_tx[] = "no-transaction";
+    static const struct {
+        const char *word;
+        unsigned flag;
+    } known[] = { { "no-transaction", SQLMIG_NO_TRANSACTION }, { "attach", SQLMIG_ATTACH } };
     const unsigned char *w = (const unsigned char *)memchr(tok, ':', (size_t)(end - tok)) + 1;
+    size_t i;
 
     while (w < end && (*w == ' ' || *w == '\t'))
         w++;
     while (end > w && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
         end--;
-    if ((size_t)(end - w) == sizeof no_tx - 1 && memcmp(w, no_tx, sizeof no_tx - 1) == 0) {
-        out->flags |= SQLMIG_NO_TRANSACTION;
-        return;
-    }
+    for (i = 0; i < sizeof known / sizeof known[0]; i++)
+        if ((size_t)(end - w) == strlen(known[i].word) && memcmp(w, known[i].word, (size_t)(end - w)) == 0) {
+            out->flags |= known[i].flag;
+            return;
+        }
     if (!out->problem) {
-        out->problem = "unknown sqlmig directive (the only one is '-- sqlmig:no-transaction')";
+        out->problem = "unknown sqlmig directive (the known ones are '-- sqlmig:no-transaction' and "
+                       "'-- sqlmig:attach')";
         out->error_offset = (size_t)(w - start);
+    }
+}
+
+/* A word of SQL: the text has a statement; some words reshape the schema. */
+static void word(const unsigned char *tok, const unsigned char *end, struct scan_sql *out)
+{
+    static const char *const reshaping[] = { "drop", "alter", "vacuum", "writable_schema" };
+    size_t i, n = (size_t)(end - tok), k;
+
+    out->statements = 1;
+    for (i = 0; i < sizeof reshaping / sizeof reshaping[0]; i++) {
+        if (strlen(reshaping[i]) != n)
+            continue;
+        for (k = 0; k < n && (tok[k] | 0x20) == reshaping[i][k]; k++) {}
+        if (k == n)
+            out->reshapes = 1;
     }
 }
 
@@ -202,9 +228,11 @@ void scan_sql(const char *text, size_t len, struct scan_sql *out)
             }
             "--" [^\n\x00]*   { continue; }
             "/*"              { cur = skip_block_comment(cur, lim); continue; }
-            ['"`]             { cur = skip_to(cur, lim, *tok); continue; }
-            "["               { cur = skip_to(cur, lim, ']'); continue; }
-            *                 { continue; }
+            ['"`]             { out->statements = 1; cur = skip_to(cur, lim, *tok); continue; }
+            "["               { out->statements = 1; cur = skip_to(cur, lim, ']'); continue; }
+            [a-zA-Z_\x80-\xff] [a-zA-Z0-9_$\x80-\xff]* { word(tok, cur, out); continue; }
+            [ \t\r\n\f\v;]    { continue; }
+            *                 { out->statements = 1; continue; }
         */
     }
 }

@@ -1,6 +1,6 @@
 /*
-** snapshot.c — the final state of the replay as SQL, proven by replaying it
-** (see snapshot.h).
+** snapshot.c — the final state of a replay as SQL, and the comparison of two
+** databases (see snapshot.h).
 **
 ** Order matters twice. Objects are created in sqlite_schema's rowid order,
 ** so the new sqlite_schema lists them as the replayed one does (a view may
@@ -23,12 +23,101 @@
 /* Name of the table created and dropped to make sqlite_sequence at its place. */
 #define SEQUENCE_MAKER "sqlmig_snapshot_sequence"
 
+const char *const clock_expression[CLOCK_FORMS] = {
+    "datetime('now')",
+    "date('now')",
+    "time('now')",
+    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+    "strftime('%Y-%m-%dT%H:%M:%S', 'now')",
+    "strftime('%s', 'now')",
+    "CAST(strftime('%s', 'now') AS INTEGER)",
+    "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+    "julianday('now')",
+};
+
+int clock_read(sqlite3 *db, struct clock *c)
+{
+    char sql[600];
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    int i, rc;
+
+    memset(c, 0, sizeof *c);
+    n = (size_t)snprintf(sql, sizeof sql, "SELECT ");
+    for (i = 0; i < CLOCK_FORMS; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s", i ? ", " : "", clock_expression[i]);
+    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = SQLITE_OK;
+        for (i = 0; i < CLOCK_FORMS && rc == SQLITE_OK; i++)
+            if (!(c->value[i] = sqlite3_value_dup(sqlite3_column_value(st, i))))
+                rc = SQLITE_NOMEM;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        clock_free(c);
+    return rc;
+}
+
+void clock_free(struct clock *c)
+{
+    int i;
+
+    for (i = 0; i < CLOCK_FORMS; i++)
+        sqlite3_value_free(c->value[i]);
+    memset(c, 0, sizeof *c);
+}
+
+/* Are two values the same, type and bytes? */
+static int same_value(sqlite3_value *a, sqlite3_value *b)
+{
+    int t = sqlite3_value_type(a), n;
+    double x, y;
+
+    if (t != sqlite3_value_type(b))
+        return 0;
+    switch (t) {
+    case SQLITE_INTEGER:
+        return sqlite3_value_int64(a) == sqlite3_value_int64(b);
+    case SQLITE_FLOAT:
+        x = sqlite3_value_double(a);
+        y = sqlite3_value_double(b);
+        return memcmp(&x, &y, sizeof x) == 0;
+    case SQLITE_NULL:
+        return 1;
+    case SQLITE_TEXT:
+        n = sqlite3_value_bytes(a);
+        return n == sqlite3_value_bytes(b)
+               && (n == 0 || memcmp(sqlite3_value_text(a), sqlite3_value_text(b), (size_t)n) == 0);
+    default:
+        n = sqlite3_value_bytes(a);
+        return n == sqlite3_value_bytes(b)
+               && (n == 0 || memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b), (size_t)n) == 0);
+    }
+}
+
+/* The form in which v is the clock c, or -1. */
+static int clock_form(const struct clock *c, sqlite3_value *v)
+{
+    int i;
+
+    for (i = 0; c && i < CLOCK_FORMS; i++)
+        if (c->value[i] && same_value(c->value[i], v))
+            return i;
+    return -1;
+}
+
+/* ---- shared helpers ------------------------------------------------------- */
+
 struct snap {
-    sqlite3 *db;       /* the replayed database */
+    const struct snap_db *d; /* the database dumped, or the first compared */
     struct buf *out;
-    char *why;         /* why there is no snapshot */
+    char *why;               /* why there is no snapshot, or what differs */
     size_t whylen;
-    int sequence;      /* sqlite_sequence exists */
+    size_t max;
+    int sequence;            /* sqlite_sequence exists */
 };
 
 static int DIAG_PRINTF(2, 3) cannot(struct snap *s, const char *fmt, ...)
@@ -42,7 +131,7 @@ static int DIAG_PRINTF(2, 3) cannot(struct snap *s, const char *fmt, ...)
 
 static int failed(sqlite3 *db, const char *what)
 {
-    diag_fatal("the snapshot of the replayed database: %s: %s", what, sqlite3_errmsg(db));
+    diag_fatal("the replayed database: %s: %s", what, sqlite3_errmsg(db));
     return -1;
 }
 
@@ -57,13 +146,19 @@ static void put_ident(struct buf *b, const char *name)
     buf_putc(b, '"');
 }
 
-/* Prepare the text of `b`, which is then emptied. */
+/* Prepare the text of `b` (NUL-terminated here), which is then emptied. */
 static int prepare_buf(sqlite3 *db, struct buf *b, sqlite3_stmt **st)
 {
-    int rc = b->failed ? SQLITE_NOMEM
-                       : sqlite3_prepare_v2(db, b->data, (int)b->len, st, NULL);
+    int rc = buf_putc(b, '\0') != 0 || b->failed ? SQLITE_NOMEM
+                                                 : sqlite3_prepare_v2(db, b->data, -1, st, NULL);
     buf_free(b);
     return rc;
+}
+
+/* Is `name` the ledger's, or of an object on it? */
+static int is_ledger(const struct snap_db *d, const char *name)
+{
+    return d->ledger && name && sqlite3_stricmp(name, d->ledger) == 0;
 }
 
 /*
@@ -71,7 +166,7 @@ static int prepare_buf(sqlite3 *db, struct buf *b, sqlite3_stmt **st)
 ** whichever no column of t takes. Empty when t is WITHOUT ROWID; 1 when all
 ** three are columns; -1 on failure.
 */
-static int rowid_name(sqlite3 *db, const char *t, char name[8])
+int snapshot_rowid_name(sqlite3 *db, const char *t, char name[8])
 {
     static const char *const names[] = { "rowid", "_rowid_", "oid" };
     sqlite3_stmt *st;
@@ -89,8 +184,7 @@ static int rowid_name(sqlite3 *db, const char *t, char name[8])
     name[0] = '\0';
     if (wr)
         return 0;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_xinfo(?1, 'main')", -1, &st, NULL)
-        != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_xinfo(?1, 'main')", -1, &st, NULL) != SQLITE_OK)
         return failed(db, "pragma_table_xinfo");
     sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -108,22 +202,51 @@ static int rowid_name(sqlite3 *db, const char *t, char name[8])
     return 1;
 }
 
+/* ---- the dump ------------------------------------------------------------ */
+
 /*
-** Select column c as a literal: SQLite's quote() (a REAL gets as many digits
-** as it takes to read it back), but for the infinities, which it writes as
-** Inf and -Inf, names that SQL does not know.
+** Select column c as SQL text: the clock expression when it is the clock
+** (?1… bound to its forms), else SQLite's quote() (a REAL gets as many
+** digits as it takes to read it back), but for the infinities, which it
+** writes as Inf and -Inf, names that SQL does not know.
 */
 static void put_literal(struct buf *q, const char *c)
 {
-    buf_puts(q, "iif(typeof(");
+    const char *e;
+    int i;
+
+    buf_puts(q, "CASE");
+    for (i = 0; i < CLOCK_FORMS; i++) {
+        buf_puts(q, " WHEN typeof(");
+        put_ident(q, c);
+        buf_printf(q, ") = typeof(?%d) AND ", i + 1);
+        put_ident(q, c);
+        buf_printf(q, " = ?%d COLLATE BINARY THEN '", i + 1);
+        for (e = clock_expression[i]; *e; e++) { /* a string literal: its quotes doubled */
+            if (*e == '\'')
+                buf_putc(q, '\'');
+            buf_putc(q, *e);
+        }
+        buf_putc(q, '\'');
+    }
+    buf_puts(q, " WHEN typeof(");
     put_ident(q, c);
     buf_puts(q, ") = 'real' AND abs(");
     put_ident(q, c);
-    buf_puts(q, ") > 1.7976931348623157e308, iif(");
+    buf_puts(q, ") > 1.7976931348623157e308 THEN iif(");
     put_ident(q, c);
-    buf_puts(q, " > 0, '9e999', '-9e999'), quote(");
+    buf_puts(q, " > 0, '9e999', '-9e999') ELSE quote(");
     put_ident(q, c);
-    buf_puts(q, "))");
+    buf_puts(q, ") END");
+}
+
+static int bind_clock(sqlite3_stmt *st, const struct clock *c)
+{
+    int i, rc = SQLITE_OK;
+
+    for (i = 0; c && i < CLOCK_FORMS && rc == SQLITE_OK; i++)
+        rc = sqlite3_bind_value(st, i + 1, c->value[i]);
+    return rc;
 }
 
 /*
@@ -132,12 +255,13 @@ static void put_literal(struct buf *q, const char *c)
 */
 static int dump_rows(struct snap *s, const char *t)
 {
+    sqlite3 *db = s->d->db;
     struct buf q, head;
     sqlite3_stmt *st = NULL;
     char rowid[8];
     int rc, i, n, rows = 0;
 
-    if ((rc = rowid_name(s->db, t, rowid)) != 0)
+    if ((rc = snapshot_rowid_name(db, t, rowid)) != 0)
         return rc < 0 ? rc : cannot(s, "the table \"%s\" has columns named rowid, _rowid_ and oid: "
                                     "its rowids cannot be read", t);
     buf_init(&q);
@@ -150,12 +274,11 @@ static int dump_rows(struct snap *s, const char *t)
         buf_printf(&head, "%s, ", rowid);
         buf_printf(&q, "quote(%s), ", rowid);
     }
-    /* The column list, from a query that builds it in SQL. */
-    if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_table_xinfo(?1, 'main') WHERE hidden = 0 "
-                           "ORDER BY cid", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_xinfo(?1, 'main') WHERE hidden = 0 ORDER BY cid",
+                           -1, &st, NULL) != SQLITE_OK) {
         buf_free(&q);
         buf_free(&head);
-        return failed(s->db, "pragma_table_xinfo");
+        return failed(db, "pragma_table_xinfo");
     }
     sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
     for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
@@ -171,16 +294,17 @@ static int dump_rows(struct snap *s, const char *t)
     if (rc != SQLITE_DONE) {
         buf_free(&q);
         buf_free(&head);
-        return failed(s->db, "pragma_table_xinfo");
+        return failed(db, "pragma_table_xinfo");
     }
     buf_puts(&head, ") VALUES\n");
     buf_puts(&q, " FROM main.");
     put_ident(&q, t);
     if (rowid[0])
         buf_printf(&q, " ORDER BY %s", rowid);
-    if (prepare_buf(s->db, &q, &st) != SQLITE_OK) {
+    if (prepare_buf(db, &q, &st) != SQLITE_OK || bind_clock(st, s->d->clock) != SQLITE_OK) {
+        sqlite3_finalize(st);
         buf_free(&head);
-        return failed(s->db, "reading a table");
+        return failed(db, "reading a table");
     }
     n = sqlite3_column_count(st);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -194,11 +318,19 @@ static int dump_rows(struct snap *s, const char *t)
         }
         rows++;
         buf_puts(s->out, rows % ROWS_PER_INSERT == 0 ? ");\n" : "),\n");
+        /* The bound counts while the snapshot is written, not after. */
+        if (s->out->len > s->max)
+            break;
     }
     sqlite3_finalize(st);
     buf_free(&head);
+    if (s->out->len > s->max)
+        return cannot(s, "the snapshot would take more than %zu bytes", s->max);
+    if (rc == SQLITE_TOOBIG || rc == SQLITE_NOMEM)
+        return cannot(s, "a value of table \"%s\" is too large to be written as SQL text (%s)", t,
+                      sqlite3_errstr(rc));
     if (rc != SQLITE_DONE)
-        return failed(s->db, "reading a table");
+        return failed(db, "reading a table");
     if (rows % ROWS_PER_INSERT != 0 && !s->out->failed) { /* end the last INSERT: "),\n" becomes ");\n" */
         s->out->len -= 3;
         buf_puts(s->out, ");\n");
@@ -213,11 +345,12 @@ static int refuse(struct snap *s)
         "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
         "WHERE name LIKE 'sqlite\\_stat%' ESCAPE '\\' OR sql LIKE 'CREATE VIRTUAL TABLE%' "
         "ORDER BY rowid LIMIT 1";
+    sqlite3 *db = s->d->db;
     sqlite3_stmt *st;
     int rc;
 
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return failed(s->db, "sqlite_schema");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return failed(db, "sqlite_schema");
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         rc = sqlite3_column_int(st, 1)
              ? cannot(s, "the history creates the virtual table \"%s\", whose module keeps "
@@ -227,7 +360,7 @@ static int refuse(struct snap *s)
     else if (rc == SQLITE_DONE)
         rc = 0;
     else
-        rc = failed(s->db, "sqlite_schema");
+        rc = failed(db, "sqlite_schema");
     sqlite3_finalize(st);
     return rc;
 }
@@ -235,12 +368,13 @@ static int refuse(struct snap *s)
 /* The objects in sqlite_schema order, each table followed by its rows. */
 static int dump_schema(struct snap *s)
 {
+    sqlite3 *db = s->d->db;
     sqlite3_stmt *st;
     int rc, made = 0; /* a CREATE TABLE so far made sqlite_sequence */
 
-    if (sqlite3_prepare_v2(s->db, "SELECT type, name, sql, sql LIKE '%AUTOINCREMENT%' "
+    if (sqlite3_prepare_v2(db, "SELECT type, name, sql, sql LIKE '%AUTOINCREMENT%', tbl_name "
                            "FROM main.sqlite_schema ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
-        return failed(s->db, "sqlite_schema");
+        return failed(db, "sqlite_schema");
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
@@ -248,6 +382,8 @@ static int dump_schema(struct snap *s)
 
         if (!type || !name)
             break;
+        if (is_ledger(s->d, name) || is_ledger(s->d, (const char *)sqlite3_column_text(st, 4)))
+            continue; /* the runtime makes its own */
         if (strcmp(name, "sqlite_sequence") == 0) {
             /* SQLite makes it with the first AUTOINCREMENT table. If that
             ** one is gone, a stand-in makes it here. */
@@ -270,21 +406,22 @@ static int dump_schema(struct snap *s)
         }
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : failed(s->db, "sqlite_schema");
+    return rc == SQLITE_DONE ? 0 : failed(db, "sqlite_schema");
 }
 
 /* sqlite_sequence as it is (inserting rowids moved it), then the header values. */
-static int dump_rest(struct snap *s, const struct purity *p)
+static int dump_rest(struct snap *s, unsigned header)
 {
-    static const char *const header[] = { "user_version", "application_id" };
+    static const char *const fields[] = { "user_version", "application_id" };
+    sqlite3 *db = s->d->db;
     sqlite3_stmt *st;
     char sql[64];
     int rc, i, rows = 0;
 
     if (s->sequence) {
-        if (sqlite3_prepare_v2(s->db, "SELECT rowid, quote(name), quote(seq) FROM main.sqlite_sequence "
+        if (sqlite3_prepare_v2(db, "SELECT rowid, quote(name), quote(seq) FROM main.sqlite_sequence "
                                "ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
-            return failed(s->db, "sqlite_sequence");
+            return failed(db, "sqlite_sequence");
         buf_puts(s->out, "DELETE FROM main.sqlite_sequence;\n");
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             buf_printf(s->out, "%s(%lld, %s, %s)",
@@ -295,121 +432,140 @@ static int dump_rest(struct snap *s, const struct purity *p)
             buf_puts(s->out, ";\n");
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE)
-            return failed(s->db, "sqlite_sequence");
+            return failed(db, "sqlite_sequence");
     }
     for (i = 0; i < 2; i++) {
-        if (!(i == 0 ? p->sets_user_version : p->sets_application_id))
+        if (!(header & (1u << i)))
             continue;
-        snprintf(sql, sizeof sql, "PRAGMA main.%s", header[i]);
-        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK
-            || sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(sql, sizeof sql, "PRAGMA main.%s", fields[i]);
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
             sqlite3_finalize(st);
-            return failed(s->db, sql);
+            return failed(db, sql);
         }
-        buf_printf(s->out, "PRAGMA main.%s = %lld;\n", header[i], (long long)sqlite3_column_int64(st, 0));
+        buf_printf(s->out, "PRAGMA main.%s = %lld;\n", fields[i], (long long)sqlite3_column_int64(st, 0));
         sqlite3_finalize(st);
     }
     return 0;
 }
 
-/* ---- the proof ---------------------------------------------------------- */
-
-/* Are two values the same, type and bytes? */
-static int same_value(sqlite3_stmt *a, sqlite3_stmt *b, int i)
+int snapshot_dump(const struct snap_db *a, unsigned header, size_t max, struct buf *out, char *why,
+                  size_t whylen)
 {
-    int t = sqlite3_column_type(a, i);
-    double x, y;
+    struct snap s;
+    int rc;
 
-    if (t != sqlite3_column_type(b, i))
-        return 0;
-    switch (t) {
-    case SQLITE_INTEGER:
-        return sqlite3_column_int64(a, i) == sqlite3_column_int64(b, i);
-    case SQLITE_FLOAT:
-        x = sqlite3_column_double(a, i);
-        y = sqlite3_column_double(b, i);
-        return memcmp(&x, &y, sizeof x) == 0;
-    case SQLITE_NULL:
-        return 1;
-    default: {
-        const void *p = t == SQLITE_TEXT ? (const void *)sqlite3_column_text(a, i) : sqlite3_column_blob(a, i);
-        const void *q = t == SQLITE_TEXT ? (const void *)sqlite3_column_text(b, i) : sqlite3_column_blob(b, i);
-        int n = sqlite3_column_bytes(a, i);
-        return n == sqlite3_column_bytes(b, i) && (n == 0 || memcmp(p, q, (size_t)n) == 0);
+    memset(&s, 0, sizeof s);
+    s.d = a;
+    s.out = out;
+    s.why = why;
+    s.whylen = whylen;
+    s.max = max < INT_MAX - 1 ? max : INT_MAX - 1; /* SQLite takes an int length */
+    why[0] = '\0';
+    rc = refuse(&s);
+    if (rc == 0)
+        rc = dump_schema(&s);
+    if (rc == 0)
+        rc = dump_rest(&s, header);
+    if (rc == 0 && out->len > s.max)
+        rc = cannot(&s, "the snapshot would take more than %zu bytes", s.max);
+    /* A NUL after the text, outside `len`, as after every embedded string. */
+    if (rc == 0 && buf_putc(out, '\0') == 0)
+        out->len--;
+    if (rc == 0 && out->failed) {
+        diag_fatal("out of memory");
+        rc = -1;
     }
-    }
+    if (rc != 0)
+        buf_free(out);
+    return rc;
 }
+
+/* ---- the comparison --------------------------------------------------------- */
 
 /*
 ** Run `sql` in both databases and compare every row. 0: the same; 1: not
-** (`what` goes into the reason); -1: a failure.
+** (`what` and the row's first column, its rowid when it has one, go into
+** the reason); -1: a failure.
 */
-static int same_rows(struct snap *s, sqlite3 *copy, const char *sql, const char *what)
+static int same_rows(struct snap *s, const struct snap_db *b, unsigned how, const char *sql, const char *what)
 {
-    sqlite3_stmt *a = NULL, *b = NULL;
-    int ra, rb, i, n, row, rc = 0;
+    const struct snap_db *a = s->d;
+    sqlite3_stmt *x = NULL, *y = NULL;
+    sqlite3_value *u, *v;
+    int rx, ry, i, n, row, rc = 0, fu;
 
-    if (sqlite3_prepare_v2(s->db, sql, -1, &a, NULL) != SQLITE_OK)
-        return failed(s->db, what);
-    if (sqlite3_prepare_v2(copy, sql, -1, &b, NULL) != SQLITE_OK) {
-        rc = cannot(s, "the snapshot does not recreate %s: %s", what, sqlite3_errmsg(copy));
-        sqlite3_finalize(a);
+    if (sqlite3_prepare_v2(a->db, sql, -1, &x, NULL) != SQLITE_OK)
+        return failed(a->db, what);
+    if (sqlite3_prepare_v2(b->db, sql, -1, &y, NULL) != SQLITE_OK) {
+        rc = cannot(s, "%s: %s", what, sqlite3_errmsg(b->db));
+        sqlite3_finalize(x);
         return rc;
     }
-    n = sqlite3_column_count(a);
+    n = sqlite3_column_count(x);
     for (row = 1;; row++) {
-        ra = sqlite3_step(a);
-        rb = sqlite3_step(b);
-        if (ra != SQLITE_ROW || rb != SQLITE_ROW)
+        rx = sqlite3_step(x);
+        ry = sqlite3_step(y);
+        if (rx != SQLITE_ROW || ry != SQLITE_ROW)
             break;
-        for (i = 0; i < n && same_value(a, b, i); i++) {}
+        for (i = 0; i < n; i++) {
+            u = sqlite3_column_value(x, i);
+            v = sqlite3_column_value(y, i);
+            fu = how & SAME_CLOCK ? clock_form(a->clock, u) : -1;
+            if (!(fu >= 0 ? fu == clock_form(b->clock, v) : same_value(u, v)))
+                break;
+        }
         if (i < n) {
-            rc = cannot(s, "the snapshot does not recreate %s exactly: row %d, column %d differs",
-                        what, row, i + 1);
+            rc = cannot(s, "%s: row %d (%.40s), column %.60s", what, row, (const char *)sqlite3_column_text(x, 0),
+                        sqlite3_column_name(x, i));
             break;
         }
     }
     if (rc != 0)
         ;
-    else if (ra != SQLITE_ROW && ra != SQLITE_DONE)
-        rc = failed(s->db, what);
-    else if (rb != SQLITE_ROW && rb != SQLITE_DONE)
-        rc = cannot(s, "the snapshot does not recreate %s: %s", what, sqlite3_errmsg(copy));
-    else if (ra != rb)
-        rc = cannot(s, "the snapshot does not recreate %s exactly: it has %s rows", what,
-                    ra == SQLITE_ROW ? "fewer" : "more");
-    sqlite3_finalize(a);
-    sqlite3_finalize(b);
+    else if (rx != SQLITE_ROW && rx != SQLITE_DONE)
+        rc = failed(a->db, what);
+    else if (ry != SQLITE_ROW && ry != SQLITE_DONE)
+        rc = cannot(s, "%s: %s", what, sqlite3_errmsg(b->db));
+    else if (rx != ry)
+        rc = cannot(s, "%s: one has %s rows", what, rx == SQLITE_ROW ? "more" : "fewer");
+    sqlite3_finalize(x);
+    sqlite3_finalize(y);
     return rc;
 }
 
-/* Compare every table of the replayed database with its copy. */
-static int same_tables(struct snap *s, sqlite3 *copy)
+/* Compare every table but the ledger. */
+static int same_tables(struct snap *s, const struct snap_db *b, unsigned how)
 {
-    sqlite3_stmt *st;
+    sqlite3 *db = s->d->db;
+    sqlite3_stmt *st, *cols = NULL;
     struct buf q, what;
     char rowid[8];
     int rc = 0, r, n, i;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT name FROM main.sqlite_schema WHERE type = 'table' ORDER BY rowid",
+    if (sqlite3_prepare_v2(db, "SELECT name FROM main.sqlite_schema WHERE type = 'table' ORDER BY rowid",
                            -1, &st, NULL) != SQLITE_OK)
-        return failed(s->db, "sqlite_schema");
+        return failed(db, "sqlite_schema");
     buf_init(&q);
     buf_init(&what);
     while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(st, 0);
-        sqlite3_stmt *cols = NULL;
 
         if (!t)
             break;
+        if (is_ledger(s->d, t))
+            continue;
         buf_puts(&what, "the rows of table ");
         put_ident(&what, t);
         buf_putc(&what, '\0');
         if (strcmp(t, "sqlite_sequence") == 0) {
-            buf_puts(&q, "SELECT rowid, name, seq FROM main.sqlite_sequence ORDER BY rowid");
-        } else if ((rc = rowid_name(s->db, t, rowid)) != 0) {
-            break; /* dump_rows() said so already */
+            buf_puts(&q, "SELECT name, seq FROM main.sqlite_sequence ORDER BY name, seq");
+        } else if ((rc = snapshot_rowid_name(db, t, rowid)) < 0) {
+            break;
         } else {
+            /* No name left for its rowid: compared by its columns alone. */
+            if (rc > 0)
+                rowid[0] = '\0';
+            rc = 0;
             /* Every column, and the rowid when there is one; in rowid order, or
             ** for WITHOUT ROWID in the order of all columns. */
             buf_printf(&q, "SELECT %s%s* FROM main.", rowid, rowid[0] ? ", " : "");
@@ -418,8 +574,8 @@ static int same_tables(struct snap *s, sqlite3 *copy)
                 buf_printf(&q, " ORDER BY %s", rowid);
             } else {
                 buf_putc(&q, '\0');
-                if (q.failed || sqlite3_prepare_v2(s->db, q.data, -1, &cols, NULL) != SQLITE_OK) {
-                    rc = failed(s->db, what.data ? what.data : "a table");
+                if (q.failed || sqlite3_prepare_v2(db, q.data, -1, &cols, NULL) != SQLITE_OK) {
+                    rc = failed(db, what.data ? what.data : "a table");
                     break;
                 }
                 n = sqlite3_column_count(cols);
@@ -435,7 +591,7 @@ static int same_tables(struct snap *s, sqlite3 *copy)
             rc = -1;
             break;
         }
-        rc = same_rows(s, copy, q.data, what.data);
+        rc = same_rows(s, b, how, q.data, what.data);
         buf_free(&q);
         buf_free(&what);
     }
@@ -445,94 +601,29 @@ static int same_tables(struct snap *s, sqlite3 *copy)
     return rc;
 }
 
-/* Run the snapshot in a new database as the runtime does, and compare. */
-static int prove(struct snap *s)
-{
-    static const char *const checks[][2] = {
-        { "SELECT type, name, tbl_name, sql FROM main.sqlite_schema ORDER BY rowid", "sqlite_schema" },
-        { "PRAGMA main.user_version", "user_version" },
-        { "PRAGMA main.application_id", "application_id" },
-        { "PRAGMA main.auto_vacuum", "auto_vacuum" },
-    };
-    sqlite3 *copy = NULL;
-    sqlite3_stmt *st = NULL;
-    const char *p, *end, *tail;
-    size_t i;
-    int rc;
-
-    if (sqlite3_open_v2(":memory:", &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        sqlite3_close(copy);
-        diag_fatal("cannot open an in-memory SQLite database");
-        return -1;
-    }
-    rc = sqlite3_exec(copy, "PRAGMA foreign_keys = OFF; BEGIN", NULL, NULL, NULL);
-    /* Statement by statement, as the runtime runs it: the length given counts
-    ** the NUL after the text, or SQLite would copy the rest of the snapshot
-    ** before every statement (quadratic). An empty final state (a history
-    ** that drops all it made) has no text at all. */
-    for (p = s->out->data, end = s->out->len ? p + s->out->len : p; rc == SQLITE_OK && p < end; p = tail) {
-        rc = sqlite3_prepare_v2(copy, p, (int)(end - p) + 1, &st, &tail);
-        if (rc == SQLITE_OK && st) {
-            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
-            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-        }
-        sqlite3_finalize(st);
-        st = NULL;
-        if (tail <= p)
-            break;
-    }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(copy, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        rc = cannot(s, "the snapshot does not run: %s", sqlite3_errmsg(copy));
-        sqlite3_close(copy);
-        return rc;
-    }
-    for (i = 0, rc = 0; rc == 0 && i < sizeof checks / sizeof checks[0]; i++)
-        rc = same_rows(s, copy, checks[i][0], checks[i][1]);
-    if (rc == 0)
-        rc = same_tables(s, copy);
-    if (rc == 0) {
-        if (sqlite3_prepare_v2(copy, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK
-            || sqlite3_step(st) != SQLITE_ROW)
-            rc = cannot(s, "PRAGMA integrity_check fails on the snapshot: %s", sqlite3_errmsg(copy));
-        else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
-            rc = cannot(s, "PRAGMA integrity_check of the snapshot says: %.200s",
-                        (const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(copy);
-    return rc;
-}
-
-int snapshot_take(sqlite3 *db, const struct purity *p, struct buf *out, char *why, size_t whylen)
+int snapshot_compare(const struct snap_db *a, const struct snap_db *b, unsigned how, char *why, size_t whylen)
 {
     struct snap s;
+    struct buf q;
     int rc;
 
-    s.db = db;
-    s.out = out;
+    memset(&s, 0, sizeof s);
+    s.d = a;
     s.why = why;
     s.whylen = whylen;
-    s.sequence = 0;
     why[0] = '\0';
-    rc = refuse(&s);
+    /* Each side leaves out its own ledger, whose name may differ. */
+    buf_init(&q);
+    buf_puts(&q, "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name NOT IN (");
+    buf_printf(&q, "'%s', '%s') AND tbl_name NOT IN ('%s', '%s') ORDER BY rowid", a->ledger ? a->ledger : "",
+               b->ledger ? b->ledger : "", a->ledger ? a->ledger : "", b->ledger ? b->ledger : "");
+    buf_putc(&q, '\0');
+    rc = q.failed ? (diag_fatal("out of memory"), -1) : same_rows(&s, b, 0, q.data, "sqlite_schema");
+    buf_free(&q);
+    if (rc == 0 && how & SAME_HEADER)
+        rc = same_rows(&s, b, 0, "SELECT * FROM pragma_user_version, pragma_application_id",
+                       "user_version and application_id");
     if (rc == 0)
-        rc = dump_schema(&s);
-    if (rc == 0)
-        rc = dump_rest(&s, p);
-    if (rc == 0 && out->len >= INT_MAX) /* SQLite takes an int length */
-        rc = cannot(&s, "the snapshot would take %zu bytes, more than SQLite can prepare at once", out->len);
-    /* A NUL after the text, outside `len`, for prove(). */
-    if (rc == 0 && buf_putc(out, '\0') == 0)
-        out->len--;
-    if (rc == 0 && out->failed) {
-        diag_fatal("out of memory");
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = prove(&s);
-    if (rc != 0)
-        buf_free(out);
+        rc = same_tables(&s, b, how);
     return rc;
 }

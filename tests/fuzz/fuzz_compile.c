@@ -1,6 +1,6 @@
 /*
 ** fuzz_compile.c — a libFuzzer target for the whole of `sqlmig compile`,
-** run in-process: folder_read(), check_replay(), then emit_c(), emit_h(),
+** run in-process: folder_read(), replay_folder(), then emit_c(), emit_h(),
 ** emit_depfile() and emit_schema() into memory.
 **
 ** Input format (so that seeds can be written by hand, see seed.sh): the
@@ -33,7 +33,7 @@
 ** the fuzzer) and a heap limit. A statement stopped by them just fails.
 */
 #include "buf.h"
-#include "check.h"
+#include "replay.h"
 #include "diag.h"
 #include "emit.h"
 #include "folder.h"
@@ -635,7 +635,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              NULL);
     if (problems == 0) {
         check_model(&tf, files, n);
-        problems = check_replay(&tf, 1, 0);
+        problems = replay_folder(&tf, 1, 0);
         if (problems == 0)
             check_emitters(&tf);
         /* A replayed history has a snapshot or a note saying why not. */
