@@ -381,6 +381,228 @@ static void test_verify_newer_build(void)
     setup_close(db);
 }
 
+/* ---- the caller's connection as it may be ------------------------------- */
+
+static const struct sqlmig_migration two[] = {
+    MIG(1, "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n", CK("b001")),
+    MIG(2, "CREATE TABLE b(y);\n", CK("b002")),
+};
+static const struct sqlmig_set set_two = SET(two);
+static const struct sqlmig_migration two_bad[] = {
+    MIG(1, "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n", CK("b001")),
+    MIG(2, "CREATE TABLE b(y);\nINSERT INTO nope VALUES (1);\n", CK("b003")),
+};
+static const struct sqlmig_set set_two_bad = SET(two_bad);
+
+static void test_in_memory(void)
+{
+    sqlmig_result res;
+    sqlite3 *db = NULL;
+    int rc;
+
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+        setup_die("sqlite3_open");
+    setup_exec(db, "ATTACH ':memory:' AS side; CREATE TABLE side.a(z)");
+    rc = migrate(db, &set_two, &res);
+    OK(rc == SQLMIG_OK && res.applied == 2, "an in-memory database: migrated (%s: %s)", sqlmig_errname(rc), res.message);
+    OK(qint(db, "SELECT count(*) FROM main.a") == 1 && qint(db, "SELECT count(*) FROM main.schema_migrations") == 2
+       && qint(db, "SELECT count(*) FROM side.a") == 0,
+       "the caller's connection sees the migrated database, its attached one untouched");
+    rc = migrate(db, &set_two, &res);
+    OK(rc == SQLMIG_OK && res.applied == 0, "the next call finds it up to date");
+    setup_close(db);
+
+    /* A failure after a commit: what was committed is the caller's too. */
+    if (sqlite3_open("", &db) != SQLITE_OK) /* a temporary database: no other connection can open it either */
+        setup_die("sqlite3_open");
+    setup_exec(db, "CREATE TABLE app(k)"); /* not fresh: one transaction per migration */
+    rc = migrate(db, &set_two_bad, &res);
+    OK(rc == SQLMIG_MIGRATION && res.to_version == 1 && qint(db, "SELECT max(version) FROM schema_migrations") == 1
+       && qint(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'b'") == 0,
+       "a temporary database: version 1 committed, 2 rolled back, as on a file (%s)", res.message);
+    setup_close(db);
+}
+
+static void test_uri_parameters(void)
+{
+    char path[256], uri[400];
+    sqlmig_result res;
+    sqlite3 *db = NULL;
+    int rc;
+
+    snprintf(path, sizeof path, "%s/uri #1?.db", dir);
+    snprintf(uri, sizeof uri, "file:%s/uri%%20%%231%%3F.db?cache=private&psow=1", dir);
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
+        setup_die("sqlite3_open_v2 with a URI");
+    rc = migrate(db, &set_two, &res);
+    OK(rc == SQLMIG_OK && res.applied == 2, "a database opened by a URI with parameters, its name with ' #?': "
+       "migrated (%s: %s)", sqlmig_errname(rc), res.message);
+    setup_close(db);
+    db = open_path(path);
+    OK(qint(db, "SELECT count(*) FROM schema_migrations") == 2, "the file the URI names holds the ledger");
+    setup_close(db);
+}
+
+static void test_caller_state_refused(void)
+{
+    char path[256], buf[32];
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path), *other;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    setup_exec(db, "CREATE TABLE app(k); INSERT INTO app VALUES (1), (2)");
+    if (sqlite3_prepare_v2(db, "SELECT k FROM app", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        setup_die("a running statement");
+    rc = migrate(db, &set_two, &res);
+    OK(rc == SQLMIG_MISUSE && strstr(res.message, "no statement of the connection running"),
+       "a statement of the caller still running: SQLMIG_MISUSE (%s)", res.message);
+    sqlite3_finalize(st);
+
+    setup_exec(db, "PRAGMA locking_mode = EXCLUSIVE; SELECT count(*) FROM app");
+    rc = migrate(db, &set_two, &res);
+    OK(rc == SQLMIG_MISUSE && strstr(res.message, "locking_mode=EXCLUSIVE"),
+       "the caller in locking_mode=EXCLUSIVE: SQLMIG_MISUSE, at once (%s)", res.message);
+    OK(strcmp(qtext(db, "PRAGMA locking_mode", buf, sizeof buf), "exclusive") == 0, "and its mode is as it was");
+    setup_exec(db, "PRAGMA locking_mode = NORMAL; SELECT count(*) FROM app");
+    rc = migrate(db, &set_two, &res);
+    OK(rc == SQLMIG_OK && res.applied == 2, "in normal mode again: migrated (%s)", res.message);
+    other = open_path(path);
+    OK(qint(other, "SELECT count(*) FROM b") == 0, "another connection reads the result");
+    setup_close(other);
+    setup_close(db);
+}
+
+/* The application's SQL function, which a migration calls. */
+static void fn_slug(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    char out[64];
+    const unsigned char *s = sqlite3_value_text(argv[0]);
+    size_t i;
+
+    (void)argc;
+    for (i = 0; s && s[i] && i + 1 < sizeof out; i++)
+        out[i] = s[i] == ' ' ? '-' : (char)(s[i] | 0x20);
+    out[i] = '\0';
+    sqlite3_result_text(cx, out, -1, SQLITE_TRANSIENT);
+}
+
+struct hooks {
+    int connects, applied, stop_at;
+    char seen[128];
+};
+
+static int on_connect(void *ctx, sqlite3 *conn)
+{
+    struct hooks *h = ctx;
+    h->connects++;
+    return sqlite3_create_function(conn, "slug", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_slug, NULL, NULL);
+}
+
+static int on_applied(void *ctx, sqlite3 *conn, const struct sqlmig_migration *m)
+{
+    struct hooks *h = ctx;
+    size_t n = strlen(h->seen);
+    h->applied++;
+    snprintf(h->seen + n, sizeof h->seen - n, "%lld:%lld ", (long long)m->version,
+             (long long)qint(conn, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"));
+    return h->stop_at && m->version == h->stop_at;
+}
+
+static const struct sqlmig_migration uses_app_function[] = {
+    MIG(1, "CREATE TABLE posts(title TEXT, slug TEXT);\n"
+           "INSERT INTO posts(title) VALUES ('Hello World');\nUPDATE posts SET slug = slug(title);\n", CK("b004")),
+    MIG(2, "CREATE TABLE tags(t);\n", CK("b005")),
+    MIG(3, "CREATE TABLE more(t);\n", CK("b006")),
+};
+static const struct sqlmig_set set_app_function = SET(uses_app_function);
+
+static void test_hooks(void)
+{
+    char path[256], buf[64];
+    struct hooks h;
+    sqlmig_options o;
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc;
+
+    rc = migrate(db, &set_app_function, &res);
+    OK(rc == SQLMIG_MIGRATION && strstr(res.message, "no such function: slug"),
+       "a migration that calls the application's function, without options.connect: no such function (%s)",
+       res.message);
+    memset(&h, 0, sizeof h);
+    memset(&o, 0, sizeof o);
+    o.connect = on_connect;
+    o.applied = on_applied;
+    o.hook_ctx = &h;
+    h.stop_at = 2;
+    setup_exec(db, "CREATE TABLE app(k)"); /* one transaction per migration */
+    rc = sqlmig_migrate(db, &set_app_function, &o, &res);
+    OK(rc == SQLMIG_ABORTED && res.version == 2 && res.to_version == 1 && h.connects == 1,
+       "options.connect registers it on sqlmig's connection; applied stops the call at 2 (%s)", res.message);
+    OK(strcmp(h.seen, "1:3 2:4 ") == 0, "applied is called after each migration, inside its transaction (%s)", h.seen);
+    OK(strcmp(qtext(db, "SELECT slug FROM posts", buf, sizeof buf), "hello-world") == 0
+       && qint(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'") == 0,
+       "1 is applied with the function's result, 2 rolled back");
+    h.stop_at = 0;
+    rc = sqlmig_migrate(db, &set_app_function, &o, &res);
+    OK(rc == SQLMIG_OK && res.applied == 2, "then the rest (%s)", res.message);
+    OK(qint(db, "SELECT count(*) FROM pragma_function_list WHERE name = 'slug'") == 0,
+       "the function is not on the caller's connection");
+    setup_close(db);
+}
+
+static void test_encoding(void)
+{
+    char path[256], buf[32];
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path), *other;
+    int rc;
+
+    setup_exec(db, "PRAGMA encoding = 'UTF-16le'; PRAGMA page_size = 8192");
+    rc = migrate(db, &set_two, &res);
+    OK(rc == SQLMIG_OK, "a new file the caller wants in UTF-16 with 8 KiB pages: migrated (%s)", res.message);
+    other = open_path(path);
+    OK(strcmp(qtext(other, "PRAGMA encoding", buf, sizeof buf), "UTF-16le") == 0
+       && qint(other, "PRAGMA page_size") == 8192, "the file has the caller's encoding (%s) and page size", buf);
+    setup_close(other);
+    setup_close(db);
+}
+
+/* A migration that declares it attaches: it does, in a transaction of its own, and nothing stays attached. */
+static const struct sqlmig_migration attaching[] = {
+    MIG(1, "CREATE TABLE a(x);\n", CK("b007")),
+    { 2, "m2", "0002_m2.sql", "-- sqlmig:attach\nATTACH ':memory:' AS scratch;\nCREATE TABLE scratch.t(y);\n"
+      "INSERT INTO scratch.t VALUES (5);\nINSERT INTO a SELECT y FROM scratch.t;\n",
+      sizeof "-- sqlmig:attach\nATTACH ':memory:' AS scratch;\nCREATE TABLE scratch.t(y);\n"
+             "INSERT INTO scratch.t VALUES (5);\nINSERT INTO a SELECT y FROM scratch.t;\n" - 1,
+      1, NULL, 0, CK("b008"), SQLMIG_ATTACH },
+    MIG(3, "CREATE TABLE after(t);\nINSERT INTO after SELECT count(*) FROM pragma_database_list;\n", CK("b009")),
+};
+static const struct sqlmig_set set_attaching = SET(attaching);
+static const struct sqlmig_migration attaching_undeclared[] = {
+    MIG(1, "CREATE TABLE a(x);\nATTACH ':memory:' AS scratch;\n", CK("b010")),
+};
+static const struct sqlmig_set set_attaching_undeclared = SET(attaching_undeclared);
+
+static void test_attach(void)
+{
+    char path[256];
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc = migrate(db, &set_attaching, &res);
+
+    OK(rc == SQLMIG_OK && qint(db, "SELECT x FROM a") == 5, "a migration that declares -- sqlmig:attach attaches "
+       "(%s)", res.message);
+    OK(qint(db, "SELECT * FROM after") == 1, "and the next migration sees main alone (%lld)", (long long)qint(db, "SELECT * FROM after"));
+    setup_close(db);
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_attaching_undeclared, &res);
+    OK(rc == SQLMIG_MIGRATION && res.line == 2 && strstr(res.message, "-- sqlmig:attach"),
+       "one that does not declare it: refused where it attaches (%s)", res.message);
+    setup_close(db);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -393,6 +615,12 @@ int main(void)
     test_ledger_named_like_a_table();
     test_control_characters();
     test_verify_newer_build();
+    test_in_memory();
+    test_uri_parameters();
+    test_caller_state_refused();
+    test_hooks();
+    test_encoding();
+    test_attach();
     {
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
