@@ -355,8 +355,9 @@ static int open_own(struct call *c)
     const char *f = sqlite3_db_filename(c->host, "main"), *name = f, *k;
     char uri[1024];
     size_t n = 0;
-    int i, rc, flags = SQLITE_OPEN_EXRESCODE
-                     | (sqlite3_db_readonly(c->host, "main") == 1 ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+    /* CREATE as sqlite3_open() gives it: a migration may ATTACH a new file. */
+    int i, rc, flags = SQLITE_OPEN_EXRESCODE | (sqlite3_db_readonly(c->host, "main") == 1
+                                                ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 
     if (sqlite3_file_control(c->host, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) != SQLITE_OK || !vfs
         || sqlite3_vfs_find(vfs->zName) != vfs)

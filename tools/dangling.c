@@ -76,17 +76,32 @@ void dangling_free(struct dangling *d)
     free(d);
 }
 
-/* Where m's text first names `what` (any case), as a line and column; 0 when nowhere. */
+static int word_char(char c)
+{
+    return c == '_' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (unsigned char)c >= 0x80;
+}
+
+/* Where m's SQL first names `what` (any case, a whole word, not in a
+** comment), as a line and column; 0 when nowhere. */
 static void place(const struct tool_migration *m, const char *what, unsigned *line, unsigned *col)
 {
-    size_t i, n = strlen(what);
+    const char *t = m->up;
+    size_t i, n = strlen(what), len = m->up_len;
 
     *line = *col = 0;
-    for (i = 0; n && i + n <= m->up_len; i++)
-        if (sqlite3_strnicmp(m->up + i, what, (int)n) == 0) {
-            diag_position(m->up, i, m->up_line, line, col);
+    for (i = 0; n && i + n <= len; i++) {
+        if (t[i] == '-' && i + 1 < len && t[i + 1] == '-') {
+            while (i < len && t[i] != '\n')
+                i++;
+        } else if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
+            for (i += 2; i + 1 < len && !(t[i] == '*' && t[i + 1] == '/'); i++) {}
+            i++;
+        } else if (sqlite3_strnicmp(t + i, what, (int)n) == 0 && (i == 0 || !word_char(t[i - 1]))
+                   && (i + n == len || !word_char(t[i + n]))) {
+            diag_position(t, i, m->up_line, line, col);
             return;
         }
+    }
 }
 
 /* Warn once: `what` is what is missing, which places the warning in m's text. */

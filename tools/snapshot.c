@@ -215,7 +215,10 @@ static void put_literal(struct buf *q, const char *c)
     const char *e;
     int i;
 
-    buf_puts(q, "CASE");
+    /* A value longer than the snapshot may be is not quoted at all (NULL). */
+    buf_puts(q, "CASE WHEN length(CAST(");
+    put_ident(q, c);
+    buf_printf(q, " AS BLOB)) > ?%d THEN NULL", CLOCK_FORMS + 1);
     for (i = 0; i < CLOCK_FORMS; i++) {
         buf_puts(q, " WHEN typeof(");
         put_ident(q, c);
@@ -301,7 +304,8 @@ static int dump_rows(struct snap *s, const char *t)
     put_ident(&q, t);
     if (rowid[0])
         buf_printf(&q, " ORDER BY %s", rowid);
-    if (prepare_buf(db, &q, &st) != SQLITE_OK || bind_clock(st, s->d->clock) != SQLITE_OK) {
+    if (prepare_buf(db, &q, &st) != SQLITE_OK || bind_clock(st, s->d->clock) != SQLITE_OK
+        || sqlite3_bind_int64(st, CLOCK_FORMS + 1, (sqlite3_int64)s->max) != SQLITE_OK) {
         sqlite3_finalize(st);
         buf_free(&head);
         return failed(db, "reading a table");
@@ -312,6 +316,12 @@ static int dump_rows(struct snap *s, const char *t)
             buf_append(s->out, head.data, head.len);
         buf_putc(s->out, '(');
         for (i = 0; i < n; i++) {
+            if (sqlite3_column_type(st, i) == SQLITE_NULL) { /* the value alone is over the bound */
+                sqlite3_finalize(st);
+                buf_free(&head);
+                return cannot(s, "a value of table \"%s\" is longer than the %zu bytes the snapshot may take", t,
+                              s->max);
+            }
             if (i)
                 buf_puts(s->out, ", ");
             buf_append(s->out, sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
