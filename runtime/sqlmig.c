@@ -74,47 +74,39 @@ struct call {
 
 /* ---- messages ------------------------------------------------------------ */
 
-/* The message is the cause alone until where() and append() add to it. */
-static int PRINTF(4, 5)
-fail(struct call *c, int code, const struct sqlmig_migration *m, const char *fmt, ...)
+/*
+** Fill res with a failure about migration m (NULL: none). The message is
+** the cause, after "file: " when at is 0, or "file:line:col: " when at is a
+** line (the column in res->column); append() may add to it.
+*/
+static int PRINTF(5, 6)
+fail_at(struct call *c, int code, const struct sqlmig_migration *m, int at, const char *fmt, ...)
 {
     sqlmig_result *r = c->res;
+    size_t n = 0;
     va_list ap;
 
     r->code = code;
     r->version = m ? m->version : 0;
     r->name = m ? m->name : NULL;
     r->file = m ? m->file : NULL;
-    r->line = r->column = r->sqlite_code = 0;
+    r->line = at > 0 ? at : 0;
+    if (at <= 0)
+        r->column = 0;
+    r->sqlite_code = 0;
+    if (m && at >= 0)
+        n = (size_t)(at ? snprintf(r->message, 320, "%.280s:%d:%d: ", m->file, at, r->column)
+                        : snprintf(r->message, 320, "%.280s: ", m->file));
     va_start(ap, fmt);
-    vsnprintf(r->message, sizeof r->message, fmt, ap);
+    vsnprintf(r->message + n, sizeof r->message - n, fmt, ap);
     va_end(ap);
-    r->cause_at = 0;
-    r->cause_len = strlen(r->message);
+    r->cause_at = n;
+    r->cause_len = strlen(r->message + n);
     return code;
 }
 
-/* Put "file:line:col: " ("file: " without a line) before the cause. */
-static void where(struct call *c, const char *file, int line, int col)
-{
-    sqlmig_result *r = c->res;
-    char p[320];
-    size_t n = (size_t)(line ? snprintf(p, sizeof p, "%s:%d:%d: ", file, line, col)
-                             : snprintf(p, sizeof p, "%s: ", file));
-    size_t len = r->cause_len;
-
-    if (n >= sizeof p)
-        n = sizeof p - 1;
-    if (n + len >= sizeof r->message)
-        len = sizeof r->message - 1 - n;
-    memmove(r->message + n, r->message, len);
-    memcpy(r->message, p, n);
-    r->message[n + len] = '\0';
-    r->cause_at = n;
-    r->cause_len = len;
-    r->line = line;
-    r->column = col;
-}
+/* A failure whose message is the cause alone. */
+#define fail(c, code, m, ...) fail_at(c, code, m, -1, __VA_ARGS__)
 
 /* Add to the message already in res (a consequence, a piece of advice). */
 static void PRINTF(2, 3) append(struct call *c, const char *fmt, ...)
@@ -194,9 +186,7 @@ static int sqlite_failed(struct call *c, int rc, const char *what)
     const struct sqlmig_migration *m = c->cur;
     int code = code_of(rc, SQLMIG_SQLITE);
 
-    fail(c, code, m, "%s: %s", what, sqlite3_errmsg(c->db));
-    if (m)
-        where(c, m->file, 0, 0);
+    fail_at(c, code, m, 0, "%s: %s", what, sqlite3_errmsg(c->db));
     c->res->sqlite_code = sqlite3_extended_errcode(c->db);
     if (code == SQLMIG_BUSY)
         append(c, " (another connection held it longer than the busy timeout of %d ms: "
@@ -332,6 +322,15 @@ static void uri_put(char *uri, size_t *n, char sep, const char *s)
     uri[*n] = '\0';
 }
 
+/* Copy the main database of `from` over that of `to` (an in-memory one). */
+static int copy(sqlite3 *to, sqlite3 *from)
+{
+    sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+    int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_NOMEM;
+
+    return sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK : rc ? rc : SQLITE_ERROR;
+}
+
 static int baseline(struct call *c)
 {
     int rc = sqlite3_exec(c->db, BASELINE, NULL, NULL, NULL);
@@ -396,13 +395,8 @@ static int open_own(struct call *c)
     sqlite3_db_config(own, SQLITE_DBCONFIG_DQS_DML, 1, (int *)NULL);
     if ((rc = baseline(c)) != 0)
         return rc;
-    if (c->copy) {
-        sqlite3_backup *b = sqlite3_backup_init(own, "main", c->host, "main");
-        rc = b ? sqlite3_backup_step(b, -1) : SQLITE_NOMEM;
-        rc = sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK : rc ? rc : SQLITE_ERROR;
-        if (rc != SQLITE_OK)
-            return sqlite_failed(c, rc, "copy the in-memory database to sqlmig's connection");
-    }
+    if (c->copy && (rc = copy(own, c->host)) != SQLITE_OK)
+        return sqlite_failed(c, rc, "copy the in-memory database to sqlmig's connection");
     if (c->o->connect && c->o->connect(c->o->hook_ctx, own) != 0)
         return fail(c, SQLMIG_ABORTED, NULL, "the connect callback refused sqlmig's connection");
     return 0;
@@ -411,15 +405,12 @@ static int open_own(struct call *c)
 /* Close sqlmig's connection, copying an in-memory database back first. */
 static int close_own(struct call *c, int rc)
 {
-    sqlite3_backup *b;
-    int r = SQLITE_OK;
+    int r;
 
     if (c->db == c->host)
         return rc;
     if (c->copy && c->wrote) {
-        b = sqlite3_backup_init(c->host, "main", c->db, "main");
-        r = b ? sqlite3_backup_step(b, -1) : SQLITE_NOMEM;
-        r = sqlite3_backup_finish(b) == SQLITE_OK && r == SQLITE_DONE ? SQLITE_OK : r ? r : SQLITE_ERROR;
+        r = copy(c->host, c->db);
         if (r != SQLITE_OK && rc == 0) {
             fail(c, SQLMIG_SQLITE, NULL, "copy the migrated in-memory database back to the caller's connection: %s",
                  sqlite3_errstr(r));
@@ -870,11 +861,11 @@ static int located(struct migrate *j, const struct sqlmig_migration *m, const ch
         else
             column++;
     }
+    c->res->column = column;
     for (p = at; j->refused_word && (size_t)(p - at) < 24 && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'); p++) {}
-    fail(c, code, m, "%.*s%s%s%s", (int)(p - at), at, p > at ? " " : "", msg,
-         !j->refused && j->running_in_tx && sqlite3_strglob("*within a transaction*", msg) == 0
-         ? " (sqlmig runs each migration in a transaction: make its first line '-- sqlmig:no-transaction')" : "");
-    where(c, m->file, line, column);
+    fail_at(c, code, m, line, "%.*s%s%s%s", (int)(p - at), at, p > at ? " " : "", msg,
+            !j->refused && j->running_in_tx && sqlite3_strglob("*within a transaction*", msg) == 0
+            ? " (sqlmig runs each migration in a transaction: make its first line '-- sqlmig:no-transaction')" : "");
     c->res->sqlite_code = j->refused ? 0 : sqlite_code;
     append(c, "%s", j->refused ? "" : advice(sqlite_code));
     return code;
@@ -1029,8 +1020,7 @@ static int run_checked(struct migrate *j, const struct sqlmig_migration *m, int 
     }
     if (rc == 0 && kept) {
         if (touched && found && (rc = fk_query(j, FK_NEW, 0, &found)) == 0 && found) {
-            rc = fail(c, SQLMIG_FOREIGN_KEY, m, "foreign key violation: %s", j->violation);
-            where(c, m->file, 0, 0);
+            rc = fail_at(c, SQLMIG_FOREIGN_KEY, m, 0, "foreign key violation: %s", j->violation);
         } else if (rc == 0 && touched && (rc = query_int(c, "SELECT count(*) FROM temp.sqlmig_fk", 0, &before)) == 0
                    && before) {
             log_line(c, SQLMIG_LOG_WARN, "%s: %lld foreign key violation(s) that were already in the database "
@@ -1189,8 +1179,7 @@ static int create_from_snapshot(struct migrate *j)
     if ((rc = run(j, &j->whole, 1)) != 0 || (rc = fk_query(j, FK_CHECK, 1, &found)) != 0)
         return rc;
     if (found) {
-        fail(c, SQLMIG_FOREIGN_KEY, &j->whole, "foreign key violation: %s", j->violation);
-        where(c, "snapshot", 0, 0);
+        fail_at(c, SQLMIG_FOREIGN_KEY, &j->whole, 0, "foreign key violation: %s", j->violation);
         return SQLMIG_FOREIGN_KEY;
     }
     if ((rc = restore_settings(j)) != 0 || (rc = drop_temp(j)) != 0)

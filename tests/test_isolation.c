@@ -234,10 +234,12 @@ static void test_one_call_or_two(void)
 
 /* ---- foreign keys ------------------------------------------------------- */
 
+#define FK1 MIG(1, "CREATE TABLE owners(id INTEGER PRIMARY KEY);\n" \
+                  "CREATE TABLE pets(id INTEGER PRIMARY KEY, owner INTEGER REFERENCES owners(id));\n", CK("a008"))
+#define FK2 MIG(2, "CREATE VIEW pet_count AS SELECT count(*) AS n FROM pets;\n", CK("a009"))
 static const struct sqlmig_migration fk_base[] = {
-    MIG(1, "CREATE TABLE owners(id INTEGER PRIMARY KEY);\n"
-           "CREATE TABLE pets(id INTEGER PRIMARY KEY, owner INTEGER REFERENCES owners(id));\n", CK("a008")),
-    MIG(2, "CREATE VIEW pet_count AS SELECT count(*) AS n FROM pets;\n", CK("a009")),
+    FK1,
+    FK2,
     MIG(3, "INSERT INTO pets(owner) VALUES (99);\n", CK("a010")),
 };
 static const struct sqlmig_set set_fk1 = SET_N(fk_base, 1);
@@ -245,7 +247,7 @@ static const struct sqlmig_set set_fk2 = SET_N(fk_base, 2);
 static const struct sqlmig_set set_fk3 = SET_N(fk_base, 3);
 /* Touches pets, where the bad row already is: still not its doing. */
 static const struct sqlmig_migration fk_touch[] = {
-    fk_base[0], fk_base[1],
+    FK1, FK2,
     MIG(3, "UPDATE pets SET id = id;\nINSERT INTO owners(id) VALUES (1);\nINSERT INTO pets(owner) VALUES (1);\n", CK("a011")),
 };
 static const struct sqlmig_set set_fk_touch = SET(fk_touch);
