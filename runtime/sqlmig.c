@@ -1166,7 +1166,6 @@ static int create_from_snapshot(struct migrate *j)
     struct call *c = &j->c;
     const struct sqlmig_set *s = c->set;
     const struct sqlmig_migration *m;
-    sqlite3_stmt *st = NULL;
     int64_t t = now_ms();
     int rc, found = 0;
 
@@ -1184,18 +1183,8 @@ static int create_from_snapshot(struct migrate *j)
     }
     if ((rc = restore_settings(j)) != 0 || (rc = drop_temp(j)) != 0)
         return rc;
-    rc = prepare(c, INSERT_ROW, &st);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 2, 0);
-    for (m = s->migrations; rc == SQLITE_OK && m < s->migrations + s->count; m++)
-        if ((rc = sqlite3_bind_int64(st, 1, m->version)) == SQLITE_OK
-            && (rc = sqlite3_bind_text(st, 3, m->name, -1, SQLITE_STATIC)) == SQLITE_OK
-            && (rc = sqlite3_bind_text(st, 4, m->checksum, -1, SQLITE_STATIC)) == SQLITE_OK
-            && (rc = sqlite3_step(st)) == SQLITE_DONE)
-            rc = sqlite3_reset(st);
-    if (rc != SQLITE_OK)
-        rc = sqlite_failed(c, rc, "write the ledger");
-    sqlite3_finalize(st);
+    for (m = s->migrations; rc == 0 && m < s->migrations + s->count; m++)
+        rc = exec(c, m, "write the ledger", INSERT_ROW, m->version, 0, NULL);
     if (rc)
         return rc;
     j->done = j->next = s->count;
@@ -1223,35 +1212,34 @@ static int exec_retrying(struct call *c, const char *sql)
 /*
 ** A fresh database, in our transaction: can the snapshot create it? Only in
 ** UTF-8, the encoding it was proven in, and only if the file has, or can
-** still take, the settings the history leaves: a page size and auto_vacuum
-** only while the file has no page, WAL only outside a transaction. *again:
-** they were missing and are now set; the transaction must begin again.
+** still take, the settings the history leaves: auto_vacuum only while the
+** file has no page, WAL only outside a transaction. *again: they were
+** missing and are now set; the transaction must begin again.
 */
 static int snapshot_fits(struct migrate *j, int *again)
 {
     const struct sqlmig_set *s = j->c.set;
     sqlite3_stmt *st = NULL;
-    char sql[128];
-    int rc = sqlite3_prepare_v2(j->c.db, "SELECT encoding = 'UTF-8', page_size, auto_vacuum, journal_mode = 'wal', "
-                                "page_count FROM pragma_encoding, pragma_page_size, pragma_auto_vacuum, "
-                                "pragma_journal_mode, pragma_page_count", -1, &st, NULL);
-    int need_ps = 0, need_av = 0, need_wal = 0, empty = 0, n;
+    char sql[80];
+    int rc = sqlite3_prepare_v2(j->c.db, "SELECT encoding = 'UTF-8', auto_vacuum + 1, journal_mode = 'wal', "
+                                "page_count FROM pragma_encoding, pragma_auto_vacuum, pragma_journal_mode, "
+                                "pragma_page_count", -1, &st, NULL);
+    int need_av = 0, need_wal = 0, pages = 0;
 
     *again = 0;
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         j->snap = sqlite3_column_int(st, 0);
-        need_ps = s->snapshot_page_size && (unsigned)sqlite3_column_int(st, 1) != s->snapshot_page_size;
-        need_av = s->snapshot_auto_vacuum && (unsigned)sqlite3_column_int(st, 2) + 1 != s->snapshot_auto_vacuum;
-        need_wal = s->snapshot_wal && !sqlite3_column_int(st, 3);
-        empty = sqlite3_column_int(st, 4) == 0;
+        need_av = s->snapshot_auto_vacuum && (unsigned)sqlite3_column_int(st, 1) != s->snapshot_auto_vacuum;
+        need_wal = s->snapshot_wal && !sqlite3_column_int(st, 2);
+        pages = sqlite3_column_int(st, 3);
         rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_OK)
         return sqlite_failed(&j->c, rc, "read the database's settings");
-    if (!j->snap || !(need_ps || need_av || need_wal))
+    if (!j->snap || !(need_av || need_wal))
         return 0;
-    if (j->prepared || ((need_ps || need_av) && !empty)) {
+    if (j->prepared || (need_av && pages)) {
         j->snap = 0; /* the replay gives the file what the history gives it */
         return 0;
     }
@@ -1259,10 +1247,8 @@ static int snapshot_fits(struct migrate *j, int *again)
         return rc;
     j->in_tx = 0;
     j->prepared = *again = 1;
-    n = need_ps ? snprintf(sql, sizeof sql, "PRAGMA page_size=%u;", s->snapshot_page_size) : 0;
-    if (need_av)
-        n += snprintf(sql + n, sizeof sql - (size_t)n, "PRAGMA auto_vacuum=%u;", s->snapshot_auto_vacuum - 1);
-    snprintf(sql + n, sizeof sql - (size_t)n, "%s", need_wal ? "PRAGMA journal_mode=WAL" : "");
+    pages = need_av ? snprintf(sql, sizeof sql, "PRAGMA auto_vacuum=%u;", s->snapshot_auto_vacuum - 1) : 0;
+    snprintf(sql + pages, sizeof sql - (size_t)pages, "%s", need_wal ? "PRAGMA journal_mode=WAL" : "");
     return exec_retrying(&j->c, sql);
 }
 

@@ -117,11 +117,13 @@ struct sqlmig_object {
 ** result differed between the two replays, and where ("0005_seed.sql: the
 ** rows of table \"tags\" differ ..."), or `--no-snapshot`.
 **
-** The snapshot_* settings are those the history leaves on the file, which
-** the snapshot then gives it too: a page size (0: the history sets none),
-** auto_vacuum plus one (1 none, 2 full, 3 incremental; 0: none set), and
-** WAL mode. The snapshot is used only on a database whose file can take
-** them, and only in UTF-8, the encoding it was proven in.
+** snapshot_auto_vacuum and snapshot_wal are the file settings the history
+** leaves, which the snapshot then gives the file too: auto_vacuum plus one
+** (1 none, 2 full, 3 incremental; 0: the history sets none), and WAL mode.
+** The snapshot is used only on a database whose file can take them, and
+** only in UTF-8, the encoding it was proven in. (A page size set by the
+** history would be one more, but the build never finds one set the same
+** way on every file: such a history gets no snapshot.)
 */
 struct sqlmig_set {
     const struct sqlmig_migration *migrations;
@@ -131,7 +133,6 @@ struct sqlmig_set {
     const char *snapshot_sql;
     size_t snapshot_len;
     const char *snapshot_note;
-    unsigned snapshot_page_size;
     unsigned snapshot_auto_vacuum;
     unsigned snapshot_wal;
 };

@@ -164,8 +164,7 @@ pure notx "a no-transaction migration that runs VACUUM"
 history page 0001_a.sql "PRAGMA page_size = 8192;
 CREATE TABLE a (x);"
 pure page "PRAGMA page_size in a transaction, where it changes nothing"
-grep -qF '.snapshot_page_size = 0u' "$work/page/set.c"
-ok $? "and the snapshot leaves the page size to the file"
+ok $([ "$(grep -c 'page_size' "$work/page/set.c")" -eq 1 ]; echo $?) "and the snapshot leaves the page size to the file"
 history vacuumed 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "-- sqlmig:no-transaction
 PRAGMA page_size = 8192;
 VACUUM;"

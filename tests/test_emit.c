@@ -236,8 +236,7 @@ static const char golden_c[] =
     "    .snapshot_sql = app_migrations_snapshot,\n"
     "    .snapshot_len = sizeof app_migrations_snapshot - 1,\n"
     "    .snapshot_note = NULL,\n"
-    "    .snapshot_page_size = 8192u,\n"
-    "    .snapshot_auto_vacuum = 0u,\n"
+    "    .snapshot_auto_vacuum = 3u,\n"
     "    .snapshot_wal = 1u\n"
     "};\n";
 
@@ -245,7 +244,6 @@ static const char golden_note[] =
     "    .snapshot_sql = NULL,\n"
     "    .snapshot_len = 0,\n"
     "    .snapshot_note = \"20240501120000_odd*name\\\".sql:1:1: runs outside a transaction\",\n"
-    "    .snapshot_page_size = 0u,\n"
     "    .snapshot_auto_vacuum = 0u,\n"
     "    .snapshot_wal = 0u\n"
     "};\n";
@@ -295,7 +293,6 @@ static const char golden_empty_c[] =
     "    .snapshot_sql = NULL,\n"
     "    .snapshot_len = 0,\n"
     "    .snapshot_note = NULL,\n"
-    "    .snapshot_page_size = 0u,\n"
     "    .snapshot_auto_vacuum = 0u,\n"
     "    .snapshot_wal = 0u\n"
     "};\n";
@@ -343,7 +340,7 @@ static void small_folder(struct tool_folder *f, struct tool_migration m[2], stru
                   "INSERT INTO main.\"users\"(rowid, \"id\", \"note\") VALUES\n(1, 1, 'it''s');\n"
                   "CREATE INDEX users_note ON users(note);\n";
     f->snapshot_len = strlen(f->snapshot);
-    f->snapshot_page_size = 8192;
+    f->snapshot_auto_vacuum = 3;
     f->snapshot_wal = 1;
 }
 

@@ -496,8 +496,7 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
             buf_puts(out, "NULL");
         buf_puts(out, ",\n");
     }
-    buf_printf(out, "    .snapshot_page_size = %uu,\n    .snapshot_auto_vacuum = %uu,\n    .snapshot_wal = %uu\n",
-               f->snapshot ? f->snapshot_page_size : 0, f->snapshot ? f->snapshot_auto_vacuum : 0,
+    buf_printf(out, "    .snapshot_auto_vacuum = %uu,\n    .snapshot_wal = %uu\n", f->snapshot ? f->snapshot_auto_vacuum : 0,
                f->snapshot ? f->snapshot_wal : 0);
     buf_puts(out, "};\n");
 

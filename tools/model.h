@@ -50,8 +50,8 @@ struct tool_folder {
     char *snapshot;                   /* SQL recreating the final state, or NULL */
     size_t snapshot_len;
     char *snapshot_note;              /* why there is no snapshot, or NULL */
-    unsigned snapshot_page_size;      /* file settings the history leaves: see */
-    unsigned snapshot_auto_vacuum;    /* struct sqlmig_set in sqlmig.h */
+    unsigned snapshot_auto_vacuum;    /* file settings the history leaves: see */
+                                      /* struct sqlmig_set in sqlmig.h */
     unsigned snapshot_wal;
 };
 

@@ -780,7 +780,9 @@ static int history_settings(struct tool_folder *f, const struct settings *a, con
     int ps, av, uv, ai, wal = strcmp(a->journal, "wal") == 0 && strcmp(b->journal, "wal") == 0;
     const char *what = NULL;
 
-    if (whose(a0.page_size, a->page_size, b0.page_size, b->page_size, &ps))
+    /* A page size set the same way on every file would be the history's; the
+    ** runtime's snapshot does not give one (a WAL file never takes one). */
+    if (whose(a0.page_size, a->page_size, b0.page_size, b->page_size, &ps) || ps)
         what = "page_size";
     else if (whose(a0.auto_vacuum, a->auto_vacuum, b0.auto_vacuum, b->auto_vacuum, &av))
         what = "auto_vacuum";
@@ -797,7 +799,6 @@ static int history_settings(struct tool_folder *f, const struct settings *a, con
                  "snapshot does not give", what);
         return 1;
     }
-    f->snapshot_page_size = ps ? (unsigned)a->page_size : 0;
     f->snapshot_auto_vacuum = av ? (unsigned)a->auto_vacuum + 1 : 0;
     f->snapshot_wal = (unsigned)wal;
     *header = (uv ? 1u : 0u) | (ai ? 2u : 0u);
@@ -895,7 +896,6 @@ static int prove(struct tool_folder *f, struct replay *a, const struct sqlmig_se
 
     with.snapshot_sql = snap->data;
     with.snapshot_len = snap->len;
-    with.snapshot_page_size = f->snapshot_page_size;
     with.snapshot_auto_vacuum = f->snapshot_auto_vacuum;
     with.snapshot_wal = f->snapshot_wal;
     memset(&c, 0, sizeof c);
@@ -1027,7 +1027,7 @@ int replay_folder(struct tool_folder *f, int snapshot, size_t snapshot_max)
         buf_init(&b);
     }
     if (rc != 0) {
-        f->snapshot_page_size = f->snapshot_auto_vacuum = f->snapshot_wal = 0;
+        f->snapshot_auto_vacuum = f->snapshot_wal = 0;
         problems += rc < 0;
     }
 done:

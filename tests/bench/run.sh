@@ -315,6 +315,40 @@ if has 6 && [ -f "$work/sqlmig-Os.o" ]; then
     text=$(awk '$1 == ".text" { print $2 }' "$work/sqlmig-Os.size")
     "${report[@]}" value "$rows" --figure "6 runtime .text at -Os" --value "$text" --unit bytes \
         --goal le:8192 --note "${cc[*]} -Os -std=c11, size -A"
+    # What a host that calls only sqlmig_migrate() carries: the runtime in a
+    # section per function, and the linker keeping what that call reaches.
+    og=$work/sqlmig-Os-sections.o
+    printf '#include "sqlmig.h"\nint main(void) { static const struct sqlmig_set s; return sqlmig_migrate(0, &s, 0, 0); }\n' \
+        >"$work/migrate_only.c"
+    if "${cc[@]}" -Os -std=c11 -ffunction-sections -fdata-sections -I"$src/runtime" -c "$src/runtime/sqlmig.c" -o "$og" &&
+       "${cc[@]}" -Os -std=c11 -I"$src/runtime" "$work/migrate_only.c" "$og" -lsqlite3 -Wl,--gc-sections \
+           -Wl,-Map="$work/migrate_only.map" -o "$work/migrate_only"; then
+        kept=$(python3 - "$work/migrate_only.map" "$og" <<'PY'
+import sys
+# The sizes of the .text sections of the object that the link kept (the
+# memory map; discarded ones are listed before it).
+path, obj = sys.argv[1], sys.argv[2]
+total, on, section = 0, False, None
+for line in open(path):
+    if line.startswith("Linker script and memory map"):
+        on = True
+        continue
+    if not on:
+        continue
+    f = line.split()
+    if f and f[0].startswith(".text"):
+        section = f[0]
+        f = f[1:]
+    elif not (f and f[0].startswith("0x")):
+        section = None
+    if section and len(f) == 3 and f[0].startswith("0x") and f[2] == obj:
+        total += int(f[1], 16)
+print(total)
+PY
+)
+        "${report[@]}" value "$rows" --figure "6 runtime .text kept for a host that calls only sqlmig_migrate()" \
+            --value "$kept" --unit bytes --note "-Os -ffunction-sections, linked with --gc-sections"
+    fi
     nm -u "$o" | awk '{ print $NF }' >"$work/sqlmig-Os.undefined"
     allocators=$(grep -Ec '^(malloc|calloc|realloc|reallocarray|free|strdup|strndup|aligned_alloc|posix_memalign|sqlite3_(malloc|malloc64|realloc|realloc64|mprintf|vmprintf|str_new|free))$' \
                  "$work/sqlmig-Os.undefined" || true)
