@@ -5,11 +5,12 @@ n=0
 failed=0
 
 ok() {
+    local what=${2//$'\n'/ } # one line: a description may quote a command's output
     n=$((n + 1))
     if [ "$1" -eq 0 ]; then
-        echo "ok $n - $2"
+        echo "ok $n - $what"
     else
-        echo "not ok $n - $2"
+        echo "not ok $n - $what"
         failed=$((failed + 1))
     fi
 }
