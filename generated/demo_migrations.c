@@ -571,7 +571,6 @@ const struct sqlmig_set demo_migrations = {
     .snapshot_sql = demo_migrations_snapshot,
     .snapshot_len = sizeof demo_migrations_snapshot - 1,
     .snapshot_note = NULL,
-    .snapshot_page_size = 0u,
     .snapshot_auto_vacuum = 0u,
     .snapshot_wal = 1u
 };
