@@ -1605,6 +1605,7 @@ static int init(struct call *c, sqlite3 *db, const struct sqlmig_set *set,
     const char *t;
     size_t i, n;
 
+    memset(c, 0, sizeof *c);
     memset(res, 0, sizeof *res);
     c->db = c->host = db;
     c->set = set;

@@ -5,6 +5,38 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+/* Print a message on one line: a control character that came with an
+** identifier or an SQLite message is written as an escape. */
+static void put_message(const char *fmt, va_list ap)
+{
+    char small[512], *text = small;
+    va_list again;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= (int)sizeof small && (text = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(text, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (n < 0 || !text) {
+        fputs("(message lost: out of memory)", stderr);
+        return;
+    }
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '\n')
+            fputs("\\n", stderr);
+        else if (*c == '\r')
+            fputs("\\r", stderr);
+        else if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+            fprintf(stderr, "\\x%02x", *c);
+        else
+            fputc(*c, stderr);
+    }
+    if (text != small)
+        free(text);
+}
 
 static void report(const char *kind, const char *path, unsigned line, unsigned col,
                    const char *fmt, va_list ap)
@@ -13,7 +45,7 @@ static void report(const char *kind, const char *path, unsigned line, unsigned c
         fprintf(stderr, "%s:%u:%u: %s: ", path, line, col, kind);
     else
         fprintf(stderr, "%s: %s: ", path, kind);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     fputc('\n', stderr);
 }
 
@@ -50,7 +82,7 @@ void diag_fatal(const char *fmt, ...)
 
     fputs("sqlmig: error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }

@@ -2,7 +2,8 @@
 ** diag.h — diagnostics in the compilers' format, on stderr:
 **   path:line:col: error: message
 **   path: error: message            (when no position inside the file applies)
-** so that editors and CI annotate the migration itself.
+** so that editors and CI annotate the migration itself. Each is one line:
+** a control character in a message is printed as \n, \r or \xNN.
 */
 #ifndef SQLMIG_DIAG_H
 #define SQLMIG_DIAG_H

@@ -489,22 +489,22 @@ static int record(struct replay *r, sqlite3 *conn, size_t i)
 static int same_as_first(struct replay *r, size_t i)
 {
     const struct replay *a = r->against;
-    const struct sig *x = a->sigs + a->start[i], *xe = a->sigs + a->start[i + 1];
-    const struct sig *y = r->sigs + r->start[i], *ye = r->sigs + r->start[i + 1];
+    size_t x = a->start[i], xe = a->start[i + 1];
+    size_t y = r->start[i], ye = r->start[i + 1];
     const struct sig *d;
-    int c;
 
-    for (; x < xe && y < ye; x++, y++) {
-        c = strcmp(x->table, y->table);
-        if (c || x->rowid != y->rowid || x->hash != y->hash)
+    /* Indices, not pointers: a replay that recorded nothing has no array. */
+    for (; x < xe && y < ye; x++, y++)
+        if (strcmp(a->sigs[x].table, r->sigs[y].table) || a->sigs[x].rowid != r->sigs[y].rowid
+            || a->sigs[x].hash != r->sigs[y].hash)
             break;
-    }
     if (x == xe && y == ye)
         return 1;
-    d = x < xe ? x : y;
+    d = x < xe ? &a->sigs[x] : &r->sigs[y];
     if (d->rowid == INT64_MIN)
         snprintf(r->why, sizeof r->why, "the rows of table \"%s\"", d->table);
-    else if (x < xe && y < ye && strcmp(x->table, y->table) == 0 && x->rowid == y->rowid)
+    else if (x < xe && y < ye && strcmp(a->sigs[x].table, r->sigs[y].table) == 0
+             && a->sigs[x].rowid == r->sigs[y].rowid)
         snprintf(r->why, sizeof r->why, "row %lld of table \"%s\"", (long long)d->rowid, d->table);
     else
         snprintf(r->why, sizeof r->why, "which rows of table \"%s\" it writes (rowid %lld in one replay only)",

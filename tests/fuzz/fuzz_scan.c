@@ -74,7 +74,8 @@ static int ends_with(const char *s, size_t n, const char *suffix, int icase)
 **   name was forgotten); otherwise it must be <digits>_<name>.sql,
 **   <digits>_<name>.up.sql or <digits>_<name>.down.sql with the suffix in
 **   lower case, a non-empty name that does not start with '.', and a version
-**   from 1 to INT64_MAX. Anything else that ends in ".sql" is malformed.
+**   from 1 to INT64_MAX. Anything else that ends in ".sql" is malformed,
+**   and so is a name where ".sql" is followed only by blanks and dots.
 */
 static enum scan_name_kind reference_kind(const char *name, int64_t *version,
                                           size_t *name_start, size_t *name_end)
@@ -90,8 +91,12 @@ static enum scan_name_kind reference_kind(const char *name, int64_t *version,
     if (digits > 0 && name[digits] == '_' && n - digits - 1 == 3 &&
         ends_with(name, n, "sql", 1))
         return SCAN_MALFORMED;
-    if (!ends_with(name, n, ".sql", 1))
-        return SCAN_IGNORED;
+    if (!ends_with(name, n, ".sql", 1)) {
+        size_t t = n;
+        while (t > 0 && strchr(" \t\r\n.", name[t - 1]))
+            t--;
+        return t < n && ends_with(name, t, ".sql", 1) ? SCAN_MALFORMED : SCAN_IGNORED;
+    }
     if (digits == 0 || name[digits] != '_')
         return SCAN_MALFORMED;
     rest = name + digits + 1;
@@ -180,7 +185,7 @@ static void check_sql(const char *bytes, size_t len)
     char *buf;
 
     scan_copy(bytes, len, &ss);
-    if (ss.flags & ~SQLMIG_NO_TRANSACTION)
+    if (ss.flags & ~(SQLMIG_NO_TRANSACTION | SQLMIG_ATTACH))
         fail("scan_sql: unknown flag bits");
     if (ss.error_offset > len)
         fail("scan_sql: error_offset past the text");
@@ -190,8 +195,8 @@ static void check_sql(const char *bytes, size_t len)
         fail("scan_sql: a NUL byte not reported at or after an earlier problem");
     if (ss.problem && strstr(ss.problem, "NUL") && (ss.error_offset >= len || bytes[ss.error_offset]))
         fail("scan_sql: the NUL problem does not point at a NUL byte");
-    if ((ss.flags & SQLMIG_NO_TRANSACTION) && !memchr(bytes, ':', len))
-        fail("scan_sql: no-transaction without any directive");
+    if (ss.flags && !memchr(bytes, ':', len))
+        fail("scan_sql: a flag without any directive");
 
     /* A directive line in front: the flag is set and nothing else changes. */
     buf = xmalloc(dlen + len);
