@@ -17,6 +17,12 @@
 **   - after the rerun: integrity, the whole ledger, the final schema and rows,
 **     and sqlmig_verify() finding no drift.
 **
+** Start: odd trials start from an empty file, the path of a fresh database
+** (one transaction up to the first no-transaction migration, or the
+** snapshot); even trials from a database the child first brings to a version
+** drawn at random (options.target), so that the kill lands among the
+** per-migration commits of a database that is behind.
+**
 ** Histories: "demo" (migrations/, whose 0010 switches to WAL outside a
 ** transaction) and "generated" (60 migrations written by tests/gen_history.py
 ** at build time: table rebuilds, triggers, bulk data migrations, and a
@@ -24,14 +30,16 @@
 ** (journal_mode=DELETE) and "wal", set by the child before sqlmig_migrate().
 **
 ** The kill instant: before the trials of each history and mode, three full
-** runs measure how long sqlmig_migrate() takes in the child (it writes a
-** byte on a pipe just before the call and one just after), and one more
-** every 25 trials, as the load of the machine changes; each kill then lands
-** after a delay drawn uniformly from 0 to 103% of the median of the last
-** three, counted from the first byte. Each trial is classified by what it
-** left: before any commit, mid-history, inside the no-transaction migration
-** (with or without its work done, when that shows in the schema), or after
-** the last commit (the child may even have finished first).
+** runs from each kind of start (empty, and version 1) measure how long
+** sqlmig_migrate() takes in the child (it writes a byte on a pipe just
+** before the call and one just after), and one more every 25 trials, as the
+** load of the machine changes; each kill then lands after a delay drawn
+** uniformly from 0 to 103% of the median of the last three, counted from the
+** first byte (for a start at version s of V, that of version 1 scaled by
+** (V - s) / (V - 1)). Each trial is classified by what it left: before any
+** commit of this run, mid-history, inside the no-transaction migration (with
+** or without its work done, when that shows in the schema), or after the
+** last commit (the child may even have finished first).
 **
 ** usage: crash_campaign [--trials N] [--mode rollback|wal|both]
 **                       [--history demo|generated|both] [--seed S]
@@ -396,18 +404,34 @@ static int set_mode(sqlite3 *db, const char *mode)
     return ok;
 }
 
-static int child_main(const char *path, const char *hname, const char *mode, const char *fd_text)
+static int child_main(const char *path, const char *hname, const char *mode, const char *start_text,
+                      const char *fd_text)
 {
     const struct history *h = history_named(hname);
+    sqlmig_options o;
     sqlmig_result res;
     sqlite3 *db = NULL;
     int fd = atoi(fd_text), rc;
+    size_t start = (size_t)strtoul(start_text, NULL, 10);
 
     if (!h)
         die("unknown history %s", hname);
+    if (start >= h->set->count)
+        die("no migration after start %s", start_text);
     if (sqlite3_open(path, &db) != SQLITE_OK || !set_mode(db, mode)) {
         fprintf(stderr, "crash_campaign child: cannot open %s in %s mode: %s\n", path, mode, sqlite3_errmsg(db));
         return 3;
+    }
+    /* Bring the database to the start version first: not part of the run the kill aims at. */
+    if (start > 0) {
+        memset(&o, 0, sizeof o);
+        o.target = h->set->migrations[start - 1].version;
+        rc = sqlmig_migrate(db, h->set, &o, &res);
+        if (rc != SQLMIG_OK || res.applied != start) {
+            fprintf(stderr, "crash_campaign child: to version %s: %s: %s\n", start_text, sqlmig_errname(rc),
+                    res.message);
+            return 4;
+        }
     }
     /* The parent's clock starts at the first byte; the second one tells a
     ** calibration run how long sqlmig_migrate() took. */
@@ -430,9 +454,10 @@ static char self[4096];
 /* Start a child on `path`; returns its pid once it is about to migrate, with
 ** the pipe on which it writes a byte when done in *fd, or -1 if it died
 ** before (its exit status in *status). */
-static pid_t spawn(const char *path, const struct history *h, const char *mode, int *fd, int *status)
+static pid_t spawn(const char *path, const struct history *h, const char *mode, size_t start, int *fd,
+                   int *status)
 {
-    char fd_text[16];
+    char fd_text[16], start_text[24];
     int p[2];
     pid_t pid;
     char c;
@@ -441,10 +466,11 @@ static pid_t spawn(const char *path, const struct history *h, const char *mode, 
     if (pipe(p) != 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) != 0)
         die("pipe: %s", strerror(errno));
     snprintf(fd_text, sizeof fd_text, "%d", p[1]);
+    snprintf(start_text, sizeof start_text, "%zu", start);
     if ((pid = fork()) < 0)
         die("fork: %s", strerror(errno));
     if (pid == 0) {
-        execl(self, self, "--child", path, h->name, mode, fd_text, (char *)NULL);
+        execl(self, self, "--child", path, h->name, mode, start_text, fd_text, (char *)NULL);
         _exit(127);
     }
     if (close(p[1]) != 0)
@@ -663,7 +689,7 @@ static void rerun(struct trial *t, const char *path)
 
 /* One full run of the child: how long sqlmig_migrate() takes in it, from
 ** the byte the child writes before the call to the one after. */
-static double measure(struct history *h, const char *mode, const char *path)
+static double measure(struct history *h, const char *mode, const char *path, size_t start)
 {
     double t;
     int fd, status;
@@ -671,7 +697,7 @@ static double measure(struct history *h, const char *mode, const char *path)
     pid_t pid;
 
     remove_db(path);
-    if ((pid = spawn(path, h, mode, &fd, &status)) < 0)
+    if ((pid = spawn(path, h, mode, start, &fd, &status)) < 0)
         die("calibration: the child died before migrating (%s)", h->name);
     t = now_ms();
     if (read(fd, &c, 1) != 1)
@@ -694,27 +720,30 @@ static void campaign(struct history *h, const char *mode, int trials, const char
 {
     struct tally tl;
     char path[600], keep[600];
-    double runs[3], full = 0, span = 0, delay, t0, start = now_ms();
+    double runs[3], steps[3], full = 0, stepped = 0, span, delay, t0, start = now_ms();
     int i, fd = -1, status, phase, killed, started;
-    size_t level;
+    size_t level, from, count = h->set->count;
     pid_t pid;
 
     memset(&tl, 0, sizeof tl);
     join(path, sizeof path, dir, "/trial.db");
-    for (i = 0; i < 3; i++)
-        runs[i] = measure(h, mode, path);
+    for (i = 0; i < 3; i++) {
+        runs[i] = measure(h, mode, path, 0);
+        steps[i] = measure(h, mode, path, 1);
+    }
     for (i = 1; i <= trials; i++) {
         struct trial t;
 
         /* The machine's load changes: measure again now and then. */
-        if (i > 1 && i % 25 == 1)
-            runs[i / 25 % 3] = measure(h, mode, path);
+        if (i > 1 && i % 25 == 1) {
+            runs[i / 25 % 3] = measure(h, mode, path, 0);
+            steps[i / 25 % 3] = measure(h, mode, path, 1);
+        }
         if (i % 25 == 1) {
             full = median3(runs);
-            /* A little past the end, so that some kills come after the last commit. */
-            span = full * 1.03;
-            tap_diag("%s/%s: a full run takes %.1f ms; kills land 0 to %.1f ms after the child starts migrating",
-                     h->name, mode, full, span);
+            stepped = median3(steps);
+            tap_diag("%s/%s: a full run takes %.1f ms from an empty file, %.1f ms from version 1", h->name,
+                     mode, full, stepped);
         }
 
         memset(&t, 0, sizeof t);
@@ -722,8 +751,12 @@ static void campaign(struct history *h, const char *mode, int trials, const char
         t.mode = mode;
         t.dir = dir;
         remove_db(path);
-        delay = rng_unit() * span;
-        if ((pid = spawn(path, h, mode, &fd, &status)) < 0) {
+        /* Odd trials from an empty file, even ones from a version drawn at random. */
+        from = i % 2 || count < 2 ? 0 : 1 + (size_t)(rng_unit() * (double)(count - 1));
+        span = from == 0 ? full : stepped * (double)(count - from) / (double)(count - 1);
+        /* A little past the end, so that some kills come after the last commit. */
+        delay = rng_unit() * span * 1.03;
+        if ((pid = spawn(path, h, mode, from, &fd, &status)) < 0) {
             killed = 0;
             check(&t, 0, "%s", "the child died before migrating");
         } else {
@@ -742,7 +775,7 @@ static void campaign(struct history *h, const char *mode, int trials, const char
         check_state(&t, path, 0);
         level = t.level;
         started = t.started;
-        phase = started ? NOTX : level == 0 ? BEFORE : level == h->set->count ? AFTER : MID;
+        phase = started ? NOTX : level == from ? BEFORE : level == count ? AFTER : MID;
         tl.phase[phase]++;
         tl.completed += !killed;
         tl.ahead += started && t.ahead;
@@ -750,9 +783,10 @@ static void campaign(struct history *h, const char *mode, int trials, const char
         check_state(&t, path, 1);
         tl.trials++;
         tl.failed += t.failed > 0;
-        tap_ok(&T, t.failed == 0, "%s/%s #%d: %s at %.1f ms, %zu of %zu applied%s (%s): state, rerun and "
-               "final state checked", h->name, mode, i, killed ? "killed" : "finished before the kill", delay,
-               level, h->set->count, started ? " + 1 started" : "", phase_names[phase]);
+        tap_ok(&T, t.failed == 0, "%s/%s #%d: from %zu, %s at %.1f ms, %zu of %zu applied%s (%s): state, "
+               "rerun and final state checked", h->name, mode, i, from,
+               killed ? "killed" : "finished before the kill", delay, level, count,
+               started ? " + 1 started" : "", phase_names[phase]);
         if (t.failed) {
             char name[128];
             snprintf(name, sizeof name, "/failed-%.20s-%.10s-%d.db", h->name, mode, i);
@@ -807,8 +841,8 @@ int main(int argc, char **argv)
     ssize_t n;
     double start = now_ms();
 
-    if (argc == 6 && strcmp(argv[1], "--child") == 0)
-        return child_main(argv[2], argv[3], argv[4], argv[5]);
+    if (argc == 7 && strcmp(argv[1], "--child") == 0)
+        return child_main(argv[2], argv[3], argv[4], argv[5], argv[6]);
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end;
