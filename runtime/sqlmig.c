@@ -326,7 +326,7 @@ static void uri_put(char *uri, size_t *n, char sep, const char *s)
 static int copy(sqlite3 *to, sqlite3 *from)
 {
     sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
-    int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_NOMEM;
+    int rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(to);
 
     return sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK : rc ? rc : SQLITE_ERROR;
 }
@@ -695,7 +695,6 @@ static int judge(struct call *c, struct survey *w, const struct sqlmig_status_ro
 #define SEEN_SETTING 0x01u /* set a PRAGMA: the baseline must come back */
 #define SEEN_TEMP    0x02u /* created a temp object: drop what is left */
 #define SEEN_ATTACH  0x04u /* attached a database */
-#define FK_PARENT    0x08u /* a table others may refer to lost or changed rows */
 #define FK_ALL       0x10u /* more tables than written[] holds: check them all */
 
 #define NAMES 8
@@ -742,11 +741,10 @@ static int refuse(struct migrate *j, int code, int word, const char *why)
     return SQLITE_DENY;
 }
 
-static void note_table(struct migrate *j, const char *t, unsigned parent)
+static void note_table(struct migrate *j, const char *t)
 {
     int i;
 
-    j->seen |= parent;
     for (i = 0; i < j->names; i++)
         if (sqlite3_stricmp(j->written[i], t) == 0)
             return;
@@ -754,6 +752,14 @@ static void note_table(struct migrate *j, const char *t, unsigned parent)
         j->seen |= FK_ALL;
     else
         strcpy(j->written[j->names++], t);
+}
+
+/* Is s a non-empty prefix of word, in any case (as SQLite reads a journal mode)? */
+static int prefix_of(const char *s, const char *word)
+{
+    size_t n = strlen(s);
+
+    return n > 0 && n <= strlen(word) && sqlite3_strnicmp(s, word, (int)n) == 0;
 }
 
 /*
@@ -771,6 +777,9 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
     (void)trigger;
     if (!m)
         return SQLITE_OK;
+    /* CREATE TABLE temp.x is SQLITE_CREATE_TABLE on "temp", not a *_TEMP_* code. */
+    if (db && strcmp(db, "temp") == 0)
+        j->seen |= SEEN_TEMP;
     switch (action) {
     case SQLITE_TRANSACTION:
     case SQLITE_SAVEPOINT:
@@ -781,15 +790,17 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
                : SQLITE_OK;
     case SQLITE_ATTACH: /* VACUUM, outside a transaction, attaches '' for itself */
         j->seen |= SEEN_ATTACH;
-        return m->flags & SQLMIG_ATTACH || (!j->running_in_tx && (!a || !*a || strcmp(a, ":memory:") == 0))
+        /* a is NULL for a file name computed by an expression: refused too. */
+        return m->flags & SQLMIG_ATTACH || (!j->running_in_tx && a && (!*a || strcmp(a, ":memory:") == 0))
                ? SQLITE_OK
                : refuse(j, SQLMIG_MIGRATION, 0, "ATTACH is refused unless the migration declares '-- sqlmig:attach': "
                         "it would reach outside the database, or leave a database attached for the next one");
     case SQLITE_PRAGMA:
         if (b)
             j->seen |= SEEN_SETTING;
+        /* SQLite takes any prefix of a mode's name: "o" is OFF. */
         return b && sqlite3_stricmp(a, "journal_mode") == 0
-               && (j->running_in_tx || sqlite3_stricmp(b, "off") == 0 || sqlite3_stricmp(b, "memory") == 0)
+               && (j->running_in_tx || prefix_of(b, "off") || prefix_of(b, "memory"))
                ? refuse(j, SQLMIG_MIGRATION, 1, j->running_in_tx
                         ? "journal_mode cannot change the journal inside a transaction: put it in a migration "
                           "whose first line is '-- sqlmig:no-transaction'"
@@ -805,6 +816,11 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
         db = a;
         t = b;
         break;
+    case SQLITE_CREATE_INDEX: /* a is the index or trigger, b its table */
+    case SQLITE_CREATE_TRIGGER:
+        return db && strcmp(db, "main") == 0 && b && sqlite3_stricmp(b, j->c.table) == 0
+               ? refuse(j, SQLMIG_MIGRATION, 0, "it changes the ledger table, which migrations must leave alone")
+               : SQLITE_OK;
     case SQLITE_CREATE_TABLE:
     case SQLITE_INSERT:
     case SQLITE_UPDATE:
@@ -823,7 +839,7 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
                         "ledger: give the ledger another name")
                : refuse(j, SQLMIG_MIGRATION, 0, "it changes the ledger table, which migrations must leave alone");
     if (action != SQLITE_CREATE_TABLE)
-        note_table(j, t, action == SQLITE_INSERT ? 0 : FK_PARENT);
+        note_table(j, t);
     return SQLITE_OK;
 }
 
@@ -952,18 +968,24 @@ static int drop_temp(struct migrate *j)
 
 /*
 ** The foreign key violations a migration could have made: in the tables it
-** wrote, altered or dropped (?1…?8), and, when a table others refer to lost
-** or changed rows (?10), in the tables that refer to one of them; in all
-** tables when there were more than the list holds (?9).
+** wrote, altered or dropped (?1…?8), and in the tables that refer to one of
+** them (any write may delete: INSERT OR REPLACE does); in all tables when
+** there were more than the list holds (?9).
 */
 #define FK_CHECK                                                                                   \
     "SELECT k.\"table\", k.rowid, k.parent FROM main.sqlite_schema AS s, "                          \
     "pragma_foreign_key_check(s.name, 'main') AS k WHERE s.type = 'table' AND (?9 OR "              \
-    "s.name COLLATE NOCASE IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) OR ?10 AND EXISTS (SELECT 1 FROM "   \
+    "s.name COLLATE NOCASE IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) OR EXISTS (SELECT 1 FROM "           \
     "pragma_foreign_key_list(s.name, 'main') AS f WHERE f.\"table\" COLLATE NOCASE IN "             \
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)))"
 #define FK_KEEP "CREATE TEMP TABLE sqlmig_fk AS " FK_CHECK
-#define FK_NEW FK_CHECK " EXCEPT SELECT * FROM temp.sqlmig_fk"
+/* The new ones: those not kept; in a WITHOUT ROWID table (no rowid to tell
+** rows apart) more than were kept. */
+#define FK_NEW                                                                                     \
+    "WITH n(t, r, p) AS (" FK_CHECK ") SELECT * FROM n WHERE r IS NOT NULL "                        \
+    "EXCEPT SELECT * FROM temp.sqlmig_fk UNION ALL SELECT t, NULL, p FROM n AS x WHERE r IS NULL "  \
+    "GROUP BY t, p HAVING count(*) > (SELECT count(*) FROM temp.sqlmig_fk AS o "                    \
+    "WHERE o.rowid IS NULL AND o.\"table\" = x.t AND o.parent = x.p)"
 
 /*
 ** Run one of the FK_* statements for what the running migration noted
@@ -978,13 +1000,13 @@ static int fk_query(struct migrate *j, const char *sql, int all, int *found)
 
     for (i = 0; rc == SQLITE_OK && i < j->names; i++)
         rc = sqlite3_bind_text(st, i + 1, j->written[i], -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK && (rc = sqlite3_bind_int(st, 9, all || j->seen & FK_ALL)) == SQLITE_OK
-        && (rc = sqlite3_bind_int(st, 10, (j->seen & FK_PARENT) != 0)) == SQLITE_OK)
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_int(st, 9, all || j->seen & FK_ALL)) == SQLITE_OK)
         rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW;
     if (*found)
-        snprintf(j->violation, sizeof j->violation, "row %s of table %.100s refers to a missing row of table %.100s",
-                 text_of(st, 1), text_of(st, 0), text_of(st, 2));
+        snprintf(j->violation, sizeof j->violation, "%s%s of table %.100s refers to a missing row of table %.100s",
+                 sqlite3_column_type(st, 1) == SQLITE_NULL ? "a row" : "row ", /* WITHOUT ROWID: none */
+                 sqlite3_column_type(st, 1) == SQLITE_NULL ? "" : text_of(st, 1), text_of(st, 0), text_of(st, 2));
     /* A malformed foreign key (its parent key neither PRIMARY KEY nor UNIQUE)
     ** makes the check itself fail: the migration that made it is named. */
     rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlite_failed(c, rc, "check foreign keys");
@@ -1004,10 +1026,13 @@ static int run_checked(struct migrate *j, const struct sqlmig_migration *m, int 
 {
     struct call *c = &j->c;
     int64_t before = 0;
-    int rc, found = 0, kept = !in_tx, touched, unused;
+    /* A migration that attaches cannot run twice (its ATTACH would find the
+    ** name taken): like a no-transaction one, it keeps the violations first. */
+    int rc, found = 0, kept = !in_tx || m->flags & SQLMIG_ATTACH, touched, unused;
 
     j->seen = 0;
     j->names = 0;
+    j->violation[0] = '\0';
     rc = kept ? fk_query(j, FK_KEEP, 1, &found) : 0;
     if (rc == 0 && (rc = run(j, m, in_tx)) == 0)
         rc = restore_settings(j);
@@ -1024,7 +1049,8 @@ static int run_checked(struct migrate *j, const struct sqlmig_migration *m, int 
         } else if (rc == 0 && touched && (rc = query_int(c, "SELECT count(*) FROM temp.sqlmig_fk", 0, &before)) == 0
                    && before) {
             log_line(c, SQLMIG_LOG_WARN, "%s: %lld foreign key violation(s) that were already in the database "
-                     "remain, and it added none (one: %s)", m->file, (long long)before, j->violation);
+                     "remain, and it added none%s%s%s", m->file, (long long)before, *j->violation ? " (one: " : "",
+                     j->violation, *j->violation ? ")" : "");
         }
         if (rc == 0)
             rc = simple(c, "DROP TABLE temp.sqlmig_fk");
@@ -1614,9 +1640,9 @@ static int init(struct call *c, sqlite3 *db, const struct sqlmig_set *set,
     c->table = t = c->o->table ? c->o->table : "schema_migrations";
     n = strlen(t);
     if (!db || !set || (set->count && !set->migrations) || (set->object_count && !set->objects)
-        || set->snapshot_len >= INT_MAX)
+        || set->snapshot_len >= INT_MAX || (!set->count && set->snapshot_sql))
         return fail(c, SQLMIG_MISUSE, NULL, "the database handle or the set is NULL, or the set has "
-                    "a count but no array, or a snapshot over 2 GiB");
+                    "a count but no array, a snapshot but no migration, or a snapshot over 2 GiB");
     while (*t && (unsigned char)*t >= 0x20 && *t != 0x7f)
         t++;
     if (n == 0 || n > 200 || *t || sqlite3_strnicmp(c->table, "sqlite_", 7) == 0)
@@ -1822,6 +1848,9 @@ int sqlmig_resolve(sqlite3 *db, const sqlmig_options *options, int64_t version, 
 
     if (rc == 0 && how != SQLMIG_RESOLVE_APPLIED && how != SQLMIG_RESOLVE_RETRY)
         rc = fail(&c, SQLMIG_MISUSE, NULL, "`how` must be SQLMIG_RESOLVE_APPLIED or SQLMIG_RESOLVE_RETRY");
+    if (rc == 0 && !sqlite3_get_autocommit(db))
+        rc = fail(&c, SQLMIG_MISUSE, NULL, "sqlmig_resolve() must be called outside a transaction: COMMIT or "
+                  "ROLLBACK first");
     if (rc == 0 && (rc = open_own(&c)) == 0)
         rc = exec(&c, NULL, "resolve", how == SQLMIG_RESOLVE_APPLIED
                   ? "UPDATE main.@ SET execution_ms = 0 WHERE version = ?1 AND execution_ms = -1"

@@ -10,7 +10,9 @@
 ** installs a log callback.
 **
 ** Migrations never run on the caller's connection. sqlmig_migrate() reads the
-** ledger there once, with one statement; if anything is to be done, sqlmig
+** ledger there with one statement (and, when that read finds the ledger
+** refused, once more to say the version the database is at); if anything is
+** to be done, sqlmig
 ** opens a connection of its own to the same database (same file, same VFS,
 ** same URI parameters; a private copy for an in-memory database), sets it to
 ** a fixed baseline, and does everything there. So what a migration does
@@ -221,9 +223,10 @@ const char *sqlmig_errstr(int code);
 ** connect: called with sqlmig's own connection once it is open and set to
 ** its baseline, before any of sqlmig's statements run on it: register the
 ** application's SQL functions and collations here (a migration can call
-** only what this connection has), or give an encryption key. Whatever it
-** sets stays for the whole call. A non-zero return stops the call with
-** SQLMIG_ABORTED.
+** only what this connection has), or give an encryption key. Functions,
+** collations and keys stay for the whole call; the baseline's PRAGMAs and
+** the busy timeout are sqlmig's, and are set again after any migration that
+** changes a setting. A non-zero return stops the call with SQLMIG_ABORTED.
 **
 ** applied: called after each migration that sqlmig runs (not for a
 ** database created from the snapshot), inside its transaction, after its

@@ -8,7 +8,10 @@
 ** database; that a foreign key violation the host's data already had does
 ** not block a migration (one the migration adds still does); and the smaller
 ** defects of the same family: a ledger name that a migration creates, control
-** characters in names that reach a message, verify with newer versions.
+** characters in names that reach a message, verify with newer versions; and
+** the corners of the guard and of the foreign key check: temp.x, REPLACE,
+** WITHOUT ROWID, a journal mode given as a prefix, a computed ATTACH file
+** name, a trigger on the ledger.
 ** Prints TAP.
 */
 #define _POSIX_C_SOURCE 200809L
@@ -290,6 +293,71 @@ static void test_foreign_keys_already_broken(void)
        sqlmig_errname(rc), res.message);
     OK(qint(db, "SELECT count(*) FROM pets") == 1 && qint(db, "SELECT max(version) FROM schema_migrations") == 2,
        "and it is rolled back");
+    setup_close(db);
+}
+
+/* An INSERT OR REPLACE that deletes a parent row is checked like a DELETE. */
+static const struct sqlmig_migration fk_replace[] = {
+    MIG(1, "CREATE TABLE p(id INTEGER PRIMARY KEY, code TEXT UNIQUE);\n"
+           "CREATE TABLE c(pcode TEXT REFERENCES p(code));\n"
+           "INSERT INTO p VALUES (1, 'a');\nINSERT INTO c VALUES ('a');\n", CK("c001")),
+    MIG(2, "REPLACE INTO p VALUES (1, 'b');\n", CK("c002")),
+};
+static const struct sqlmig_set set_fk_replace1 = SET_N(fk_replace, 1);
+static const struct sqlmig_set set_fk_replace2 = SET_N(fk_replace, 2);
+
+/* A WITHOUT ROWID table has no rowid to tell its violations apart. */
+static const struct sqlmig_migration fk_norowid[] = {
+    MIG(1, "CREATE TABLE p(id INTEGER PRIMARY KEY);\n"
+           "CREATE TABLE c(k INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id)) WITHOUT ROWID;\n", CK("c003")),
+    MIG(2, "INSERT INTO p VALUES (1);\nINSERT INTO c VALUES (2, 1);\n", CK("c004")),
+    MIG(3, "INSERT INTO c VALUES (3, 98);\n", CK("c005")),
+};
+static const struct sqlmig_set set_fk_norowid1 = SET_N(fk_norowid, 1);
+static const struct sqlmig_set set_fk_norowid2 = SET_N(fk_norowid, 2);
+static const struct sqlmig_set set_fk_norowid3 = SET_N(fk_norowid, 3);
+
+/* A migration that attaches and writes a table with an old violation. */
+static const struct sqlmig_migration fk_attach[] = {
+    MIG(1, "CREATE TABLE p(id INTEGER PRIMARY KEY);\nCREATE TABLE c(pid INTEGER REFERENCES p(id));\n", CK("c006")),
+    { 2, "m2", "0002_m2.sql", "-- sqlmig:attach\nATTACH ':memory:' AS o;\nINSERT INTO c VALUES (NULL);\n",
+      sizeof "-- sqlmig:attach\nATTACH ':memory:' AS o;\nINSERT INTO c VALUES (NULL);\n" - 1, 1, NULL, 0,
+      CK("c007"), SQLMIG_ATTACH },
+};
+static const struct sqlmig_set set_fk_attach1 = SET_N(fk_attach, 1);
+static const struct sqlmig_set set_fk_attach2 = SET_N(fk_attach, 2);
+
+static void test_foreign_keys_written_otherwise(void)
+{
+    char path[256];
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc = migrate(db, &set_fk_replace1, &res);
+
+    rc = migrate(db, &set_fk_replace2, &res);
+    OK(rc == SQLMIG_FOREIGN_KEY && res.version == 2, "REPLACE INTO that deletes a row a child refers to fails its "
+       "migration (%s: %s)", sqlmig_errname(rc), res.message);
+    OK(qint(db, "SELECT count(*) FROM p WHERE code = 'a'") == 1, "and it is rolled back");
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_fk_norowid1, &res);
+    setup_exec(db, "INSERT INTO c VALUES (1, 99)");
+    rc = migrate(db, &set_fk_norowid2, &res);
+    OK(rc == SQLMIG_OK, "a WITHOUT ROWID table's old violation does not block a migration that writes it (%s: %s)",
+       sqlmig_errname(rc), res.message);
+    rc = migrate(db, &set_fk_norowid3, &res);
+    OK(rc == SQLMIG_FOREIGN_KEY && res.version == 3, "nor hide one the next migration adds there (%s: %s)",
+       sqlmig_errname(rc), res.message);
+    OK(qint(db, "SELECT count(*) FROM c") == 2, "which is rolled back");
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_fk_attach1, &res);
+    setup_exec(db, "INSERT INTO c VALUES (7)");
+    rc = migrate(db, &set_fk_attach2, &res);
+    OK(rc == SQLMIG_OK && qint(db, "SELECT count(*) FROM c") == 2, "a migration that attaches, writing a table "
+       "with an old violation, runs once and passes (%s: %s)", sqlmig_errname(rc), res.message);
     setup_close(db);
 }
 
@@ -579,7 +647,8 @@ static const struct sqlmig_migration attaching[] = {
       sizeof "-- sqlmig:attach\nATTACH ':memory:' AS scratch;\nCREATE TABLE scratch.t(y);\n"
              "INSERT INTO scratch.t VALUES (5);\nINSERT INTO a SELECT y FROM scratch.t;\n" - 1,
       1, NULL, 0, CK("b008"), SQLMIG_ATTACH },
-    MIG(3, "CREATE TABLE after(t);\nINSERT INTO after SELECT count(*) FROM pragma_database_list;\n", CK("b009")),
+    MIG(3, "CREATE TABLE after(t);\nINSERT INTO after SELECT count(*) FROM pragma_database_list WHERE seq > 1;\n",
+        CK("b009")),
 };
 static const struct sqlmig_set set_attaching = SET(attaching);
 static const struct sqlmig_migration attaching_undeclared[] = {
@@ -596,12 +665,82 @@ static void test_attach(void)
 
     OK(rc == SQLMIG_OK && qint(db, "SELECT x FROM a") == 5, "a migration that declares -- sqlmig:attach attaches "
        "(%s)", res.message);
-    OK(qint(db, "SELECT * FROM after") == 1, "and the next migration sees main alone (%lld)", (long long)qint(db, "SELECT * FROM after"));
+    OK(qint(db, "SELECT * FROM after") == 0, "and the next migration sees no attached database (%lld)", (long long)qint(db, "SELECT * FROM after"));
     setup_close(db);
     db = fresh(path, sizeof path);
     rc = migrate(db, &set_attaching_undeclared, &res);
     OK(rc == SQLMIG_MIGRATION && res.line == 2 && strstr(res.message, "-- sqlmig:attach"),
        "one that does not declare it: refused where it attaches (%s)", res.message);
+    setup_close(db);
+}
+
+/* A temp table created as temp.x does not outlive its migration either. */
+static const struct sqlmig_migration temp_qualified[] = {
+    MIG(1, "CREATE TABLE temp.staging(a);\nCREATE VIEW temp.v AS SELECT 1;\n", CK("c008")),
+    MIG(2, "CREATE TABLE staging(a);\nINSERT INTO staging VALUES (1);\n", CK("c009")),
+};
+static const struct sqlmig_set set_temp_qualified = SET(temp_qualified);
+
+/* Ways around the guard that SQLite's grammar allows. */
+static const struct sqlmig_migration journal_prefix[] = {
+    MIG_NOTX(1, "PRAGMA journal_mode=o;\n", CK("c010")),
+};
+static const struct sqlmig_set set_journal_prefix = SET(journal_prefix);
+static const struct sqlmig_migration ledger_trigger[] = {
+    MIG(1, "CREATE TABLE t(x);\n", CK("c011")),
+    MIG(2, "CREATE TRIGGER stamp AFTER INSERT ON schema_migrations BEGIN SELECT 1; END;\n", CK("c012")),
+};
+static const struct sqlmig_set set_ledger_trigger1 = SET_N(ledger_trigger, 1);
+static const struct sqlmig_set set_ledger_trigger2 = SET_N(ledger_trigger, 2);
+
+static void test_guard_corners(void)
+{
+    char path[256], sql[600], file[300];
+    struct sqlmig_migration computed = { 1, "m1", "0001_m1.sql", NULL, 0, 1, NULL, 0, CK("c013"),
+                                         SQLMIG_NO_TRANSACTION };
+    struct sqlmig_set set_computed = { .migrations = &computed, .count = 1 };
+    static const char snap[] = "CREATE TABLE t(x);";
+    struct sqlmig_set no_migration = { .snapshot_sql = snap, .snapshot_len = sizeof snap - 1 };
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc = migrate(db, &set_temp_qualified, &res);
+
+    OK(rc == SQLMIG_OK && qint(db, "SELECT count(*) FROM main.staging") == 1,
+       "a table created as temp.staging is gone before the next migration creates staging and fills it (%s: %s)",
+       sqlmig_errname(rc), res.message);
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_journal_prefix, &res);
+    OK(rc == SQLMIG_MIGRATION && strstr(res.message, "journal_mode"), "PRAGMA journal_mode=o (a prefix of OFF) is "
+       "refused (%s: %s)", sqlmig_errname(rc), res.message);
+    setup_close(db);
+
+    snprintf(file, sizeof file, "%s/computed.db", dir);
+    snprintf(sql, sizeof sql, "ATTACH '%s/' || 'computed.db' AS o;\n", dir);
+    computed.up_sql = sql;
+    computed.up_len = strlen(sql);
+    db = fresh(path, sizeof path);
+    rc = sqlmig_migrate(db, &set_computed, NULL, &res);
+    OK(rc == SQLMIG_MIGRATION && strstr(res.message, "ATTACH") && access(file, F_OK) != 0,
+       "an ATTACH whose file name is an expression is refused too, and no file is made (%s: %s)",
+       sqlmig_errname(rc), res.message);
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_ledger_trigger1, &res);
+    rc = migrate(db, &set_ledger_trigger2, &res);
+    OK(rc == SQLMIG_MIGRATION && strstr(res.message, "ledger"), "a trigger on the ledger is refused (%s: %s)",
+       sqlmig_errname(rc), res.message);
+
+    setup_exec(db, "BEGIN");
+    rc = sqlmig_resolve(db, NULL, 1, SQLMIG_RESOLVE_RETRY, &res);
+    OK(rc == SQLMIG_MISUSE, "sqlmig_resolve() inside the caller's transaction is refused (%s: %s)",
+       sqlmig_errname(rc), res.message);
+    setup_exec(db, "ROLLBACK");
+    rc = migrate(db, &no_migration, &res);
+    OK(rc == SQLMIG_MISUSE, "a set with a snapshot and no migration is refused (%s: %s)", sqlmig_errname(rc),
+       res.message);
     setup_close(db);
 }
 
@@ -623,6 +762,8 @@ int main(void)
     test_hooks();
     test_encoding();
     test_attach();
+    test_foreign_keys_written_otherwise();
+    test_guard_corners();
     {
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
