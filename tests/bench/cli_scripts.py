@@ -10,7 +10,11 @@
 #                 BEGIN IMMEDIATE; <its SQL>; INSERT INTO schema_migrations
 #                 (… the row sqlmig writes, INSERT_ROW …); COMMIT;
 #   batch.sql     the same in one BEGIN IMMEDIATE … COMMIT
-#   each_wal.sql, batch_wal.sql   the same after PRAGMA journal_mode=WAL
+#   first.sql     the ledger and the first migration only, as in each.sql:
+#                 the database at version 1 that an upgrade starts from
+#   rest.sql      the other migrations as in each.sql (the upgrade)
+#   each_wal.sql, batch_wal.sql, first_wal.sql   the same after
+#                 PRAGMA journal_mode=WAL (rest.sql finds WAL in the file)
 #   concat.sql    the files alone, concatenated in version order (the replay
 #                 that `sqlmig compile` does, into :memory:)
 #   sizes         "files=N bytes=B": the number of migrations and of SQL bytes
@@ -51,6 +55,7 @@ def main(argv):
     folder, out = argv
     os.makedirs(out, exist_ok=True)
     each, batch, concat = [LEDGER], [LEDGER, "BEGIN IMMEDIATE;\n"], []
+    first = None
     count = size = 0
     for version, name, data in migrations(folder):
         text = data.decode("utf-8")
@@ -61,12 +66,16 @@ def main(argv):
         # A last line that is a comment must not swallow what follows.
         body = text if text.endswith("\n") else text + "\n"
         each += ["BEGIN IMMEDIATE;\n", body, ";\n", row, "COMMIT;\n"]
+        if first is None:
+            first = len(each)
         batch += [body, ";\n", row]
         concat += [body]
         count += 1
         size += len(data)
     batch.append("COMMIT;\n")
     scripts = {"each.sql": each, "batch.sql": batch, "concat.sql": concat,
+               "first.sql": each[:first], "rest.sql": each[first:],
+               "first_wal.sql": ["PRAGMA journal_mode=WAL;\n"] + each[:first],
                "each_wal.sql": ["PRAGMA journal_mode=WAL;\n"] + each,
                "batch_wal.sql": ["PRAGMA journal_mode=WAL;\n"] + batch}
     for name, parts in scripts.items():
