@@ -9,6 +9,7 @@
 
 #include "sqlmig.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Read the leading decimal digits of `s` into *out; 0 when they overflow int64. */
@@ -29,6 +30,49 @@ static void malformed(struct scan_name *out, const char *problem)
 {
     out->kind = SCAN_MALFORMED;
     out->problem = problem;
+}
+
+/*
+** The version, and the name between the first '_' after the version and the
+** suffix (empty without '_'). Returns 0 after marking a bad version.
+*/
+static int name_parts(const char *name, size_t suffix, struct scan_name *out)
+{
+    size_t digits = strspn(name, "0123456789"), len = strlen(name);
+
+    out->version_start = 0;
+    out->version_end = digits;
+    if (!parse_version((const unsigned char *)name, &out->version)) {
+        malformed(out, "the version does not fit a signed 64-bit integer");
+        return 0;
+    }
+    if (out->version == 0) {
+        malformed(out, "version 0 is reserved for the empty database; start at 1");
+        return 0;
+    }
+    out->name_start = name[digits] == '_' ? digits + 1 : digits;
+    out->name_end = len - suffix > out->name_start ? len - suffix : out->name_start;
+    return 1;
+}
+
+/* diesel: a folder <version>[_<name>], the version's dashes dropped. */
+static void diesel_name(const char *name, struct scan_name *out)
+{
+    char digits[64];
+    size_t n = 0, i;
+
+    out->kind = SCAN_PLAIN;
+    for (i = 0; name[i] && name[i] != '_'; i++)
+        if (name[i] != '-' && n + 1 < sizeof digits)
+            digits[n++] = name[i];
+    digits[n] = '\0';
+    out->version_end = i;
+    out->name_start = name[i] == '_' ? i + 1 : i;
+    out->name_end = strlen(name);
+    if (n + 1 >= sizeof digits || !parse_version((const unsigned char *)digits, &out->version))
+        malformed(out, "the version does not fit a signed 64-bit integer");
+    else if (out->version == 0)
+        malformed(out, "version 0 is reserved for the empty database; start at 1");
 }
 
 void scan_file_name(const char *name, struct scan_name *out)
@@ -123,20 +167,21 @@ yy8:
 yy9:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy9;
-		case 'S':
-		case 's': goto yy16;
-		case '~': goto yy17;
-		default: goto yy15;
+		case 'D': goto yy18;
+		case 'S': goto yy19;
+		case 'U': goto yy20;
+		case 'd': goto yy21;
+		case 's': goto yy22;
+		case 'u': goto yy23;
+		default: goto yy16;
 	}
 yy10:
 	yych = *++cur;
 	switch (yych) {
-		case '.': goto yy20;
+		case '.': goto yy27;
 		case 'S':
-		case 's': goto yy21;
-		default: goto yy19;
+		case 's': goto yy28;
+		default: goto yy26;
 	}
 yy11:
 	yych = *++cur;
@@ -155,7 +200,7 @@ yy13:
 		case 0x00: goto yy1;
 		case '.': goto yy6;
 		case 'Q':
-		case 'q': goto yy23;
+		case 'q': goto yy30;
 		case '~': goto yy5;
 		default: goto yy2;
 	}
@@ -165,331 +210,254 @@ yy14:
 		case 0x00: goto yy1;
 		case '.': goto yy14;
 		case 'S':
-		case 's': goto yy24;
+		case 's': goto yy31;
 		case '~': goto yy11;
 		default: goto yy8;
 	}
 yy15:
 	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy9;
-		case '~': goto yy17;
-		default: goto yy15;
-	}
 yy16:
-	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy9;
-		case 'Q':
-		case 'q': goto yy25;
-		case '~': goto yy17;
+		case '.': goto yy17;
+		case '~': goto yy24;
 		default: goto yy15;
 	}
 yy17:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy12;
-		case '.': goto yy9;
-		case '~': goto yy17;
+		case 0x00: goto yy1;
+		case '.': goto yy17;
+		case 'S':
+		case 's': goto yy32;
+		case '~': goto yy24;
 		default: goto yy15;
 	}
 yy18:
 	yych = *++cur;
+	switch (yych) {
+		case 'O':
+		case 'o': goto yy33;
+		default: goto yy16;
+	}
 yy19:
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy20:
-	yych = *++cur;
-	switch (yych) {
-		case 'D':
-		case 'd': goto yy30;
-		case 'S':
-		case 's': goto yy31;
-		case 'U':
-		case 'u': goto yy32;
-		default: goto yy28;
-	}
-yy21:
 	yych = *++cur;
 	switch (yych) {
 		case 'Q':
 		case 'q': goto yy34;
-		default: goto yy19;
+		default: goto yy16;
+	}
+yy20:
+	yych = *++cur;
+	switch (yych) {
+		case 'P':
+		case 'p': goto yy35;
+		default: goto yy16;
+	}
+yy21:
+	yych = *++cur;
+	switch (yych) {
+		case 'O': goto yy33;
+		case 'o': goto yy36;
+		default: goto yy16;
 	}
 yy22:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy12;
-		case '.': goto yy26;
-		case '~': goto yy22;
-		default: goto yy18;
+		case 'Q': goto yy34;
+		case 'q': goto yy37;
+		default: goto yy16;
 	}
 yy23:
+	yych = *++cur;
+	switch (yych) {
+		case 'P': goto yy35;
+		case 'p': goto yy38;
+		default: goto yy16;
+	}
+yy24:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy12;
+		case '.': goto yy17;
+		case '~': goto yy24;
+		default: goto yy15;
+	}
+yy25:
+	yych = *++cur;
+yy26:
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy27:
+	yych = *++cur;
+	switch (yych) {
+		case 'D':
+		case 'd': goto yy43;
+		case 'S':
+		case 's': goto yy44;
+		case 'U':
+		case 'u': goto yy45;
+		default: goto yy41;
+	}
+yy28:
+	yych = *++cur;
+	switch (yych) {
+		case 'Q':
+		case 'q': goto yy47;
+		default: goto yy26;
+	}
+yy29:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy12;
+		case '.': goto yy39;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy30:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy6;
 		case 'L':
-		case 'l': goto yy35;
+		case 'l': goto yy48;
 		case '~': goto yy5;
 		default: goto yy2;
 	}
-yy24:
+yy31:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
 		case '.': goto yy14;
 		case 'Q':
-		case 'q': goto yy36;
+		case 'q': goto yy49;
 		case '~': goto yy11;
 		default: goto yy8;
-	}
-yy25:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy9;
-		case 'L':
-		case 'l': goto yy37;
-		case '~': goto yy17;
-		default: goto yy15;
-	}
-yy26:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'D': goto yy38;
-		case 'S': goto yy39;
-		case 'U': goto yy40;
-		case 'd': goto yy41;
-		case 's': goto yy42;
-		case 'u': goto yy43;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy27:
-	yych = *++cur;
-yy28:
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy29;
-		case '~': goto yy33;
-		default: goto yy27;
-	}
-yy29:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy29;
-		case 'S':
-		case 's': goto yy44;
-		case '~': goto yy33;
-		default: goto yy27;
-	}
-yy30:
-	yych = *++cur;
-	switch (yych) {
-		case 'O':
-		case 'o': goto yy45;
-		default: goto yy28;
-	}
-yy31:
-	yych = *++cur;
-	switch (yych) {
-		case 'Q':
-		case 'q': goto yy46;
-		default: goto yy28;
 	}
 yy32:
 	yych = *++cur;
 	switch (yych) {
-		case 'P':
-		case 'p': goto yy47;
-		default: goto yy28;
+		case 0x00: goto yy1;
+		case '.': goto yy17;
+		case 'Q':
+		case 'q': goto yy50;
+		case '~': goto yy24;
+		default: goto yy15;
 	}
 yy33:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy12;
-		case '.': goto yy29;
-		case '~': goto yy33;
-		default: goto yy27;
+		case 'W':
+		case 'w': goto yy51;
+		default: goto yy16;
 	}
 yy34:
 	yych = *++cur;
 	switch (yych) {
 		case 'L':
-		case 'l': goto yy48;
-		default: goto yy19;
+		case 'l': goto yy52;
+		default: goto yy16;
 	}
 yy35:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy49;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy50;
-		case '.': goto yy51;
-		case '~': goto yy5;
-		default: goto yy2;
+		case '.': goto yy53;
+		default: goto yy16;
 	}
 yy36:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy14;
-		case 'L':
-		case 'l': goto yy52;
-		case '~': goto yy11;
-		default: goto yy8;
+		case 'W': goto yy51;
+		case 'w': goto yy54;
+		default: goto yy16;
 	}
 yy37:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy53;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy54;
-		case '.': goto yy55;
-		case '~': goto yy17;
-		default: goto yy15;
+		case 'L': goto yy52;
+		case 'l': goto yy55;
+		default: goto yy16;
 	}
 yy38:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'O':
-		case 'o': goto yy56;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy56;
+		default: goto yy16;
 	}
 yy39:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'Q':
-		case 'q': goto yy57;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy39;
+		case 'D': goto yy57;
+		case 'S': goto yy58;
+		case 'U': goto yy59;
+		case 'd': goto yy60;
+		case 's': goto yy61;
+		case 'u': goto yy62;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy40:
 	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'P':
-		case 'p': goto yy58;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
 yy41:
-	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'O': goto yy56;
-		case 'o': goto yy59;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy42;
+		case '~': goto yy46;
+		default: goto yy40;
 	}
 yy42:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'Q': goto yy57;
-		case 'q': goto yy60;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy42;
+		case 'S':
+		case 's': goto yy63;
+		case '~': goto yy46;
+		default: goto yy40;
 	}
 yy43:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'P': goto yy58;
-		case 'p': goto yy61;
-		case '~': goto yy22;
-		default: goto yy18;
+		case 'O':
+		case 'o': goto yy64;
+		default: goto yy41;
 	}
 yy44:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy29;
 		case 'Q':
-		case 'q': goto yy62;
-		case '~': goto yy33;
-		default: goto yy27;
+		case 'q': goto yy65;
+		default: goto yy41;
 	}
 yy45:
 	yych = *++cur;
 	switch (yych) {
-		case 'W':
-		case 'w': goto yy63;
-		default: goto yy28;
+		case 'P':
+		case 'p': goto yy66;
+		default: goto yy41;
 	}
 yy46:
 	yych = *++cur;
 	switch (yych) {
-		case 'L':
-		case 'l': goto yy64;
-		default: goto yy28;
+		case 0x00: goto yy12;
+		case '.': goto yy42;
+		case '~': goto yy46;
+		default: goto yy40;
 	}
 yy47:
 	yych = *++cur;
 	switch (yych) {
-		case '.': goto yy65;
-		default: goto yy28;
+		case 'L':
+		case 'l': goto yy67;
+		default: goto yy26;
 	}
 yy48:
-	yych = *++cur;
-	if (yych <= 0x00) goto yy66;
-	goto yy19;
-yy49:
-	++cur;
-	{
-            malformed(out, "a migration file name starts with its version: <version>_<name>.sql");
-            return;
-        }
-yy50:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy67;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy50;
-		case '.': goto yy51;
-		case '~': goto yy5;
-		default: goto yy2;
-	}
-yy51:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy67;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy50;
-		case '.': goto yy51;
-		case 'S':
-		case 's': goto yy13;
-		case '~': goto yy5;
-		default: goto yy2;
-	}
-yy52:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy68;
@@ -498,475 +466,2035 @@ yy52:
 		case '\r':
 		case ' ': goto yy69;
 		case '.': goto yy70;
+		case '~': goto yy5;
+		default: goto yy2;
+	}
+yy49:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy14;
+		case 'L':
+		case 'l': goto yy71;
 		case '~': goto yy11;
 		default: goto yy8;
 	}
-yy53:
-	++cur;
-	{
-            malformed(out, "the version must be followed by '_' and a name: <version>_<name>.sql");
-            return;
-        }
-yy54:
+yy50:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy67;
+		case 0x00: goto yy1;
+		case '.': goto yy17;
+		case 'L':
+		case 'l': goto yy72;
+		case '~': goto yy24;
+		default: goto yy15;
+	}
+yy51:
+	yych = *++cur;
+	switch (yych) {
+		case 'N':
+		case 'n': goto yy35;
+		default: goto yy16;
+	}
+yy52:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy73;
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy54;
-		case '.': goto yy55;
-		case '~': goto yy17;
-		default: goto yy15;
+		case ' ': goto yy74;
+		case '.': goto yy75;
+		default: goto yy16;
+	}
+yy53:
+	yych = *++cur;
+	switch (yych) {
+		case 'S':
+		case 's': goto yy76;
+		default: goto yy16;
+	}
+yy54:
+	yych = *++cur;
+	switch (yych) {
+		case 'N': goto yy35;
+		case 'n': goto yy77;
+		default: goto yy16;
 	}
 yy55:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy67;
+		case 0x00: goto yy78;
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy54;
-		case '.': goto yy55;
-		case 'S':
-		case 's': goto yy16;
-		case '~': goto yy17;
-		default: goto yy15;
+		case ' ': goto yy74;
+		case '.': goto yy75;
+		default: goto yy16;
 	}
 yy56:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'W':
-		case 'w': goto yy71;
-		case '~': goto yy22;
-		default: goto yy18;
+		case 'S': goto yy76;
+		case 's': goto yy79;
+		default: goto yy16;
 	}
 yy57:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L':
-		case 'l': goto yy72;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy39;
+		case 'O':
+		case 'o': goto yy80;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy58:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy73;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy39;
+		case 'Q':
+		case 'q': goto yy81;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy59:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'W': goto yy71;
-		case 'w': goto yy74;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy39;
+		case 'P':
+		case 'p': goto yy82;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy60:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L': goto yy72;
-		case 'l': goto yy75;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy39;
+		case 'O': goto yy80;
+		case 'o': goto yy83;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy61:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy76;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy39;
+		case 'Q': goto yy81;
+		case 'q': goto yy84;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy62:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy29;
-		case 'L':
-		case 'l': goto yy77;
-		case '~': goto yy33;
-		default: goto yy27;
+		case '.': goto yy39;
+		case 'P': goto yy82;
+		case 'p': goto yy85;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy63:
 	yych = *++cur;
 	switch (yych) {
-		case 'N':
-		case 'n': goto yy47;
-		default: goto yy28;
+		case 0x00: goto yy1;
+		case '.': goto yy42;
+		case 'Q':
+		case 'q': goto yy86;
+		case '~': goto yy46;
+		default: goto yy40;
 	}
 yy64:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy66;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy78;
-		case '.': goto yy79;
-		default: goto yy28;
+		case 'W':
+		case 'w': goto yy87;
+		default: goto yy41;
 	}
 yy65:
 	yych = *++cur;
 	switch (yych) {
-		case 'S':
-		case 's': goto yy31;
-		default: goto yy28;
+		case 'L':
+		case 'l': goto yy88;
+		default: goto yy41;
 	}
 yy66:
-	++cur;
-	{
-            malformed(out, "the name after the version and '_' is empty");
-            return;
-        }
+	yych = *++cur;
+	switch (yych) {
+		case '.': goto yy89;
+		default: goto yy41;
+	}
 yy67:
-	++cur;
-	{
-            malformed(out, "blanks or dots after '.sql': the name must end in '.sql'");
-            return;
-        }
+	yych = *++cur;
+	if (yych <= 0x00) goto yy90;
+	goto yy26;
 yy68:
 	++cur;
 	{
-            malformed(out, "the version (decimal digits) must be followed by '_', as in 0001_create_users.sql");
+            malformed(out, "a migration file name starts with its version: <version>_<name>.sql");
             return;
         }
 yy69:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy67;
+		case 0x00: goto yy91;
 		case '\t':
 		case '\n':
 		case '\r':
 		case ' ': goto yy69;
 		case '.': goto yy70;
-		case '~': goto yy11;
-		default: goto yy8;
+		case '~': goto yy5;
+		default: goto yy2;
 	}
 yy70:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy67;
+		case 0x00: goto yy91;
 		case '\t':
 		case '\n':
 		case '\r':
 		case ' ': goto yy69;
 		case '.': goto yy70;
 		case 'S':
-		case 's': goto yy24;
-		case '~': goto yy11;
-		default: goto yy8;
+		case 's': goto yy13;
+		case '~': goto yy5;
+		default: goto yy2;
 	}
 yy71:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'N':
-		case 'n': goto yy58;
-		case '~': goto yy22;
-		default: goto yy18;
+		case 0x00: goto yy92;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy93;
+		case '.': goto yy94;
+		case '~': goto yy11;
+		default: goto yy8;
 	}
 yy72:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy80;
+		case 0x00: goto yy95;
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy81;
-		case '.': goto yy82;
-		case '~': goto yy22;
-		default: goto yy18;
+		case ' ': goto yy74;
+		case '.': goto yy75;
+		case '~': goto yy24;
+		default: goto yy15;
 	}
 yy73:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'D': goto yy38;
-		case 'S':
-		case 's': goto yy83;
-		case 'U': goto yy40;
-		case 'd': goto yy41;
-		case 'u': goto yy43;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy74:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'N': goto yy58;
-		case 'n': goto yy84;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy75:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy85;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy81;
-		case '.': goto yy82;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy76:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'D': goto yy38;
-		case 'S': goto yy83;
-		case 'U': goto yy40;
-		case 'd': goto yy41;
-		case 's': goto yy86;
-		case 'u': goto yy43;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy77:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy87;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy78;
-		case '.': goto yy79;
-		case '~': goto yy33;
-		default: goto yy27;
-	}
-yy78:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy67;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy78;
-		case '.': goto yy79;
-		case '~': goto yy33;
-		default: goto yy27;
-	}
-yy79:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy67;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy78;
-		case '.': goto yy79;
-		case 'S':
-		case 's': goto yy44;
-		case '~': goto yy33;
-		default: goto yy27;
-	}
-yy80:
 	++cur;
 	{
             malformed(out, "the extension must be '.sql' in lower case");
             return;
         }
-yy81:
+yy74:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy67;
+		case 0x00: goto yy91;
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy81;
-		case '.': goto yy82;
-		case '~': goto yy22;
-		default: goto yy18;
+		case ' ': goto yy74;
+		case '.': goto yy75;
+		case '~': goto yy24;
+		default: goto yy15;
+	}
+yy75:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy91;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy74;
+		case '.': goto yy75;
+		case 'S':
+		case 's': goto yy32;
+		case '~': goto yy24;
+		default: goto yy15;
+	}
+yy76:
+	yych = *++cur;
+	switch (yych) {
+		case 'Q':
+		case 'q': goto yy96;
+		default: goto yy16;
+	}
+yy77:
+	yych = *++cur;
+	switch (yych) {
+		case '.': goto yy97;
+		default: goto yy16;
+	}
+yy78:
+	++cur;
+	{ out->kind = SCAN_PLAIN; suffix = 4; goto split; }
+yy79:
+	yych = *++cur;
+	switch (yych) {
+		case 'Q': goto yy96;
+		case 'q': goto yy98;
+		default: goto yy16;
+	}
+yy80:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'W':
+		case 'w': goto yy99;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy81:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'L':
+		case 'l': goto yy100;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy82:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy67;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy81;
-		case '.': goto yy82;
-		case 'D': goto yy38;
-		case 'S': goto yy39;
-		case 'U': goto yy40;
-		case 'd': goto yy41;
-		case 's': goto yy42;
-		case 'u': goto yy43;
-		case '~': goto yy22;
-		default: goto yy18;
+		case 0x00: goto yy1;
+		case '.': goto yy101;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy83:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'Q':
-		case 'q': goto yy88;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy39;
+		case 'W': goto yy99;
+		case 'w': goto yy102;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy84:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy89;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy39;
+		case 'L': goto yy100;
+		case 'l': goto yy103;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
 yy85:
-	++cur;
-	{ out->kind = SCAN_PLAIN; suffix = 4; goto split; }
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy104;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
 yy86:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'Q': goto yy88;
-		case 'q': goto yy90;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy42;
+		case 'L':
+		case 'l': goto yy105;
+		case '~': goto yy46;
+		default: goto yy40;
 	}
 yy87:
+	yych = *++cur;
+	switch (yych) {
+		case 'N':
+		case 'n': goto yy66;
+		default: goto yy41;
+	}
+yy88:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy90;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy106;
+		case '.': goto yy107;
+		default: goto yy41;
+	}
+yy89:
+	yych = *++cur;
+	switch (yych) {
+		case 'S':
+		case 's': goto yy44;
+		default: goto yy41;
+	}
+yy90:
+	++cur;
+	{
+            malformed(out, "the name after the version and '_' is empty");
+            return;
+        }
+yy91:
+	++cur;
+	{
+            malformed(out, "blanks or dots after '.sql': the name must end in '.sql'");
+            return;
+        }
+yy92:
+	++cur;
+	{
+            malformed(out, "the version (decimal digits) must be followed by '_', as in 0001_create_users.sql");
+            return;
+        }
+yy93:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy91;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy93;
+		case '.': goto yy94;
+		case '~': goto yy11;
+		default: goto yy8;
+	}
+yy94:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy91;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy93;
+		case '.': goto yy94;
+		case 'S':
+		case 's': goto yy31;
+		case '~': goto yy11;
+		default: goto yy8;
+	}
+yy95:
+	++cur;
+	{
+            malformed(out, "the version must be followed by '_' and a name, or by '.sql' alone: "
+                           "<version>_<name>.sql or <version>.sql");
+            return;
+        }
+yy96:
+	yych = *++cur;
+	switch (yych) {
+		case 'L':
+		case 'l': goto yy108;
+		default: goto yy16;
+	}
+yy97:
+	yych = *++cur;
+	switch (yych) {
+		case 'S': goto yy76;
+		case 's': goto yy109;
+		default: goto yy16;
+	}
+yy98:
+	yych = *++cur;
+	switch (yych) {
+		case 'L': goto yy108;
+		case 'l': goto yy110;
+		default: goto yy16;
+	}
+yy99:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'N':
+		case 'n': goto yy82;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy100:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy73;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy111;
+		case '.': goto yy112;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy101:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'D': goto yy57;
+		case 'S':
+		case 's': goto yy113;
+		case 'U': goto yy59;
+		case 'd': goto yy60;
+		case 'u': goto yy62;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy102:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'N': goto yy82;
+		case 'n': goto yy114;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy103:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy115;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy111;
+		case '.': goto yy112;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy104:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'D': goto yy57;
+		case 'S': goto yy113;
+		case 'U': goto yy59;
+		case 'd': goto yy60;
+		case 's': goto yy116;
+		case 'u': goto yy62;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy105:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy117;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy106;
+		case '.': goto yy107;
+		case '~': goto yy46;
+		default: goto yy40;
+	}
+yy106:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy91;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy106;
+		case '.': goto yy107;
+		case '~': goto yy46;
+		default: goto yy40;
+	}
+yy107:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy91;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy106;
+		case '.': goto yy107;
+		case 'S':
+		case 's': goto yy63;
+		case '~': goto yy46;
+		default: goto yy40;
+	}
+yy108:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy118;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy74;
+		case '.': goto yy75;
+		default: goto yy16;
+	}
+yy109:
+	yych = *++cur;
+	switch (yych) {
+		case 'Q': goto yy96;
+		case 'q': goto yy119;
+		default: goto yy16;
+	}
+yy110:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy120;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy74;
+		case '.': goto yy75;
+		default: goto yy16;
+	}
+yy111:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy91;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy111;
+		case '.': goto yy112;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy112:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy91;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy111;
+		case '.': goto yy112;
+		case 'D': goto yy57;
+		case 'S': goto yy58;
+		case 'U': goto yy59;
+		case 'd': goto yy60;
+		case 's': goto yy61;
+		case 'u': goto yy62;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy113:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'Q':
+		case 'q': goto yy121;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy114:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy122;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy115:
+	++cur;
+	{ out->kind = SCAN_PLAIN; suffix = 4; goto split; }
+yy116:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'Q': goto yy121;
+		case 'q': goto yy123;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy117:
 	++cur;
 	{
             malformed(out, "the name after the version and '_' must not start with '.'");
             return;
         }
-yy88:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L':
-		case 'l': goto yy91;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy89:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'D': goto yy38;
-		case 'S': goto yy83;
-		case 'U': goto yy40;
-		case 'd': goto yy41;
-		case 's': goto yy92;
-		case 'u': goto yy43;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy90:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L': goto yy91;
-		case 'l': goto yy93;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy91:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy94;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy81;
-		case '.': goto yy82;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy92:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'Q': goto yy88;
-		case 'q': goto yy95;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy93:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy96;
-		case '\t':
-		case '\n':
-		case '\r':
-		case ' ': goto yy81;
-		case '.': goto yy82;
-		case '~': goto yy22;
-		default: goto yy18;
-	}
-yy94:
+yy118:
 	++cur;
 	{
             malformed(out, "the suffix must be '.up.sql' or '.down.sql' in lower case");
             return;
         }
-yy95:
+yy119:
+	yych = *++cur;
+	switch (yych) {
+		case 'L': goto yy108;
+		case 'l': goto yy124;
+		default: goto yy16;
+	}
+yy120:
+	++cur;
+	{ out->kind = SCAN_UP; suffix = 7; goto split; }
+yy121:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy1;
-		case '.': goto yy26;
-		case 'L': goto yy91;
-		case 'l': goto yy97;
-		case '~': goto yy22;
-		default: goto yy18;
+		case '.': goto yy39;
+		case 'L':
+		case 'l': goto yy125;
+		case '~': goto yy29;
+		default: goto yy25;
 	}
-yy96:
-	++cur;
-	{ out->kind = SCAN_UP; suffix = 7; goto split; }
-yy97:
+yy122:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy98;
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'D': goto yy57;
+		case 'S': goto yy113;
+		case 'U': goto yy59;
+		case 'd': goto yy60;
+		case 's': goto yy126;
+		case 'u': goto yy62;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy123:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'L': goto yy125;
+		case 'l': goto yy127;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy124:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy128;
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy81;
-		case '.': goto yy82;
-		case '~': goto yy22;
-		default: goto yy18;
+		case ' ': goto yy74;
+		case '.': goto yy75;
+		default: goto yy16;
 	}
-yy98:
+yy125:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy118;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy111;
+		case '.': goto yy112;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy126:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'Q': goto yy121;
+		case 'q': goto yy129;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy127:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy130;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy111;
+		case '.': goto yy112;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy128:
+	++cur;
+	{ out->kind = SCAN_DOWN; suffix = 9; goto split; }
+yy129:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy1;
+		case '.': goto yy39;
+		case 'L': goto yy125;
+		case 'l': goto yy131;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy130:
+	++cur;
+	{ out->kind = SCAN_UP; suffix = 7; goto split; }
+yy131:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy132;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy111;
+		case '.': goto yy112;
+		case '~': goto yy29;
+		default: goto yy25;
+	}
+yy132:
 	++cur;
 	{ out->kind = SCAN_DOWN; suffix = 9; goto split; }
 }
 
 
 split:
-    if (!parse_version((const unsigned char *)name, &out->version)) {
-        malformed(out, "the version does not fit a signed 64-bit integer");
+    (void)name_parts(name, suffix, out);
+}
+
+/*
+** golang-migrate: ^([0-9]+)_(.*)\.(down|up)\.(.*)$, whose greedy name ends
+** at the last ".up." or ".down.".
+*/
+static void migrate_name(const char *name, struct scan_name *out)
+{
+    const char *p, *cut = NULL;
+    size_t len = strlen(name);
+
+    for (p = name + len; p > name && !cut; p--) {
+        if (p[-1] != '.')
+            continue;
+        if (strncmp(p, "up.", 3) == 0)
+            cut = p - 1, out->kind = SCAN_UP;
+        else if (strncmp(p, "down.", 5) == 0)
+            cut = p - 1, out->kind = SCAN_DOWN;
+    }
+    if (name_parts(name, 0, out))
+        out->name_end = (size_t)(cut - name);
+}
+
+/* goose, dbmate: the leading digits are the version; sqlx, plain: as above. */
+void scan_layout_name(enum scan_layout layout, const char *name, struct scan_name *out)
+{
+    const unsigned char *cur = (const unsigned char *)name;
+    size_t len = strlen(name);
+
+    if (layout == LAYOUT_PLAIN || layout == LAYOUT_SQLX) {
+        scan_file_name(name, out);
         return;
     }
-    if (out->version == 0) {
-        malformed(out, "version 0 is reserved for the empty database; start at 1");
+    memset(out, 0, sizeof *out);
+    if (layout == LAYOUT_DRIZZLE) {
+        out->kind = SCAN_IGNORED;
         return;
     }
-    out->name_start = strspn(name, "0123456789") + 1;
-    out->name_end = strlen(name) - suffix;
+    if (layout == LAYOUT_GOLANG_MIGRATE) {
+        
+{
+	unsigned char yych;
+	yych = *cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy136;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy137;
+		case '~': goto yy138;
+		default: goto yy135;
+	}
+yy134:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy135:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy139;
+		case '~': goto yy138;
+		default: goto yy135;
+	}
+yy136:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy140;
+	goto yy136;
+yy137:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy139;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy137;
+		case '_': goto yy141;
+		case '~': goto yy138;
+		default: goto yy135;
+	}
+yy138:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy140;
+		case '.': goto yy139;
+		case '~': goto yy138;
+		default: goto yy135;
+	}
+yy139:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy139;
+		case 'S':
+		case 's': goto yy142;
+		case '~': goto yy138;
+		default: goto yy135;
+	}
+yy140:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy141:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy143;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy142:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy139;
+		case 'Q':
+		case 'q': goto yy145;
+		case '~': goto yy138;
+		default: goto yy135;
+	}
+yy143:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy143;
+		case 'S':
+		case 's': goto yy146;
+		case 'd': goto yy147;
+		case 'u': goto yy148;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy144:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy140;
+		case '.': goto yy143;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy145:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy139;
+		case 'L':
+		case 'l': goto yy149;
+		case '~': goto yy138;
+		default: goto yy135;
+	}
+yy146:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy143;
+		case 'Q':
+		case 'q': goto yy150;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy147:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy143;
+		case 'o': goto yy151;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy148:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy143;
+		case 'p': goto yy152;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy149:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy153;
+		case '.': goto yy139;
+		case '~': goto yy138;
+		default: goto yy135;
+	}
+yy150:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy143;
+		case 'L':
+		case 'l': goto yy154;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy151:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy143;
+		case 'w': goto yy155;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy152:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy156;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy153:
+	++cur;
+	{
+                malformed(out, "a golang-migrate file is named <version>_<name>.up.sql or <version>_<name>.down.sql");
+                return;
+            }
+yy154:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy153;
+		case '.': goto yy143;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy155:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy134;
+		case '.': goto yy143;
+		case 'n': goto yy152;
+		case '~': goto yy144;
+		default: goto yy141;
+	}
+yy156:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy157;
+		case '~': goto yy158;
+		default: goto yy156;
+	}
+yy157:
+	++cur;
+	{ migrate_name(name, out); return; }
+yy158:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy140;
+		case '~': goto yy158;
+		default: goto yy156;
+	}
+}
+
+    }
+    if (layout == LAYOUT_GOOSE) {
+        
+{
+	unsigned char yych;
+	yych = *cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy162;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy163;
+		case '~': goto yy164;
+		default: goto yy161;
+	}
+yy160:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy161:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy165;
+		case '~': goto yy164;
+		default: goto yy161;
+	}
+yy162:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy166;
+	goto yy162;
+yy163:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy165;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy163;
+		case '_': goto yy167;
+		case '~': goto yy164;
+		default: goto yy161;
+	}
+yy164:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy166;
+		case '.': goto yy165;
+		case '~': goto yy164;
+		default: goto yy161;
+	}
+yy165:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy165;
+		case 'S':
+		case 's': goto yy168;
+		case '~': goto yy164;
+		default: goto yy161;
+	}
+yy166:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy167:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy169;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy168:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy165;
+		case 'Q':
+		case 'q': goto yy171;
+		case '~': goto yy164;
+		default: goto yy161;
+	}
+yy169:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy169;
+		case 'S': goto yy172;
+		case 'g': goto yy173;
+		case 's': goto yy174;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy170:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy166;
+		case '.': goto yy169;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy171:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy165;
+		case 'L':
+		case 'l': goto yy175;
+		case '~': goto yy164;
+		default: goto yy161;
+	}
+yy172:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy169;
+		case 'Q':
+		case 'q': goto yy176;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy173:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy169;
+		case 'o': goto yy177;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy174:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy169;
+		case 'Q': goto yy176;
+		case 'q': goto yy178;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy175:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy179;
+		case '.': goto yy165;
+		case '~': goto yy164;
+		default: goto yy161;
+	}
+yy176:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy169;
+		case 'L':
+		case 'l': goto yy180;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy177:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy181;
+		case '.': goto yy169;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy178:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy160;
+		case '.': goto yy169;
+		case 'L': goto yy180;
+		case 'l': goto yy182;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy179:
+	++cur;
+	{
+                malformed(out, "a goose file is named <version>_<name>.sql (a positive version, then '_')");
+                return;
+            }
+yy180:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy179;
+		case '.': goto yy169;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy181:
+	++cur;
+	{
+                malformed(out, "a goose migration written in Go: sqlmig runs SQL only (rewrite it as a .sql "
+                               "migration of the same version)");
+                return;
+            }
+yy182:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy183;
+		case '.': goto yy169;
+		case '~': goto yy170;
+		default: goto yy167;
+	}
+yy183:
+	++cur;
+	{
+                out->kind = SCAN_SECTIONS;
+                (void)name_parts(name, 4, out);
+                return;
+            }
+}
+
+    }
+    if (layout == LAYOUT_DBMATE) {
+        
+{
+	unsigned char yych;
+	yych = *cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy187;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy188;
+		case '~': goto yy189;
+		default: goto yy186;
+	}
+yy185:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy186:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy190;
+		case '~': goto yy189;
+		default: goto yy186;
+	}
+yy187:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy191;
+	goto yy187;
+yy188:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy192;
+		case '~': goto yy193;
+		default: goto yy188;
+	}
+yy189:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy191;
+		case '.': goto yy190;
+		case '~': goto yy189;
+		default: goto yy186;
+	}
+yy190:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy190;
+		case 'S':
+		case 's': goto yy194;
+		case '~': goto yy189;
+		default: goto yy186;
+	}
+yy191:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy192:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy192;
+		case 'S': goto yy195;
+		case 's': goto yy196;
+		case '~': goto yy193;
+		default: goto yy188;
+	}
+yy193:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy191;
+		case '.': goto yy192;
+		case '~': goto yy193;
+		default: goto yy188;
+	}
+yy194:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy190;
+		case 'Q':
+		case 'q': goto yy197;
+		case '~': goto yy189;
+		default: goto yy186;
+	}
+yy195:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy192;
+		case 'Q':
+		case 'q': goto yy198;
+		case '~': goto yy193;
+		default: goto yy188;
+	}
+yy196:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy192;
+		case 'Q': goto yy198;
+		case 'q': goto yy199;
+		case '~': goto yy193;
+		default: goto yy188;
+	}
+yy197:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy190;
+		case 'L':
+		case 'l': goto yy200;
+		case '~': goto yy189;
+		default: goto yy186;
+	}
+yy198:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy192;
+		case 'L':
+		case 'l': goto yy201;
+		case '~': goto yy193;
+		default: goto yy188;
+	}
+yy199:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy185;
+		case '.': goto yy192;
+		case 'L': goto yy201;
+		case 'l': goto yy202;
+		case '~': goto yy193;
+		default: goto yy188;
+	}
+yy200:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy203;
+		case '.': goto yy190;
+		case '~': goto yy189;
+		default: goto yy186;
+	}
+yy201:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy203;
+		case '.': goto yy192;
+		case '~': goto yy193;
+		default: goto yy188;
+	}
+yy202:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy204;
+		case '.': goto yy192;
+		case '~': goto yy193;
+		default: goto yy188;
+	}
+yy203:
+	++cur;
+	{
+                malformed(out, "a dbmate file name starts with its version: <version>_<name>.sql");
+                return;
+            }
+yy204:
+	++cur;
+	{
+                out->kind = SCAN_SECTIONS;
+                (void)name_parts(name, 4, out);
+                return;
+            }
+}
+
+    }
+    if (layout == LAYOUT_DIESEL) {
+        
+{
+	unsigned char yych;
+	yych = *cur;
+	switch (yych) {
+		case 0x00: goto yy206;
+		case '.': goto yy208;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy209;
+		default: goto yy207;
+	}
+yy206:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy207:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy206;
+	goto yy207;
+yy208:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy210;
+	goto yy208;
+yy209:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy211;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy209;
+		case '_': goto yy212;
+		default: goto yy207;
+	}
+yy210:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy211:
+	++cur;
+	{ diesel_name(name, out); return; }
+yy212:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy211;
+	goto yy212;
+}
+
+    }
+    /* LAYOUT_FLYWAY */
+    
+{
+	unsigned char yych;
+	yych = *cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy217;
+		case 'R': goto yy218;
+		case 'U': goto yy219;
+		case 'V': goto yy220;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy214:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy215:
+	yych = *++cur;
+yy216:
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy222;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy217:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy223;
+	goto yy217;
+yy218:
+	yych = *++cur;
+	switch (yych) {
+		case '_': goto yy224;
+		default: goto yy216;
+	}
+yy219:
+	yych = *++cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy225;
+		default: goto yy216;
+	}
+yy220:
+	yych = *++cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy226;
+		default: goto yy216;
+	}
+yy221:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy223;
+		case '.': goto yy222;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy222:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy222;
+		case 'S':
+		case 's': goto yy227;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy223:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
+yy224:
+	yych = *++cur;
+	switch (yych) {
+		case '_': goto yy228;
+		default: goto yy216;
+	}
+yy225:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy229;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy225;
+		case '_': goto yy230;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy226:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy231;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy226;
+		case '_': goto yy232;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy227:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy222;
+		case 'Q':
+		case 'q': goto yy233;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy228:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy234;
+		case '~': goto yy235;
+		default: goto yy228;
+	}
+yy229:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy222;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy225;
+		case 'S':
+		case 's': goto yy227;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy230:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy222;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy225;
+		case '_': goto yy236;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy231:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy222;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy226;
+		case 'S':
+		case 's': goto yy227;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy232:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy222;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy226;
+		case '_': goto yy237;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy233:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy222;
+		case 'L':
+		case 'l': goto yy238;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy234:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy234;
+		case 'S': goto yy239;
+		case 's': goto yy240;
+		case '~': goto yy235;
+		default: goto yy228;
+	}
+yy235:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy223;
+		case '.': goto yy234;
+		case '~': goto yy235;
+		default: goto yy228;
+	}
+yy236:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy241;
+		case '~': goto yy242;
+		default: goto yy236;
+	}
+yy237:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy243;
+		case '~': goto yy244;
+		default: goto yy237;
+	}
+yy238:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy245;
+		case '.': goto yy222;
+		case '~': goto yy221;
+		default: goto yy215;
+	}
+yy239:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy234;
+		case 'Q':
+		case 'q': goto yy246;
+		case '~': goto yy235;
+		default: goto yy228;
+	}
+yy240:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy234;
+		case 'Q': goto yy246;
+		case 'q': goto yy247;
+		case '~': goto yy235;
+		default: goto yy228;
+	}
+yy241:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy241;
+		case 'S': goto yy248;
+		case 's': goto yy249;
+		case '~': goto yy242;
+		default: goto yy236;
+	}
+yy242:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy223;
+		case '.': goto yy241;
+		case '~': goto yy242;
+		default: goto yy236;
+	}
+yy243:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy243;
+		case 'S': goto yy250;
+		case 's': goto yy251;
+		case '~': goto yy244;
+		default: goto yy237;
+	}
+yy244:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy223;
+		case '.': goto yy243;
+		case '~': goto yy244;
+		default: goto yy237;
+	}
+yy245:
+	++cur;
+	{
+            malformed(out, "a Flyway file is named V<version>__<description>.sql (or U for undo), the version "
+                           "digits separated by '.' or '_'");
+            return;
+        }
+yy246:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy234;
+		case 'L':
+		case 'l': goto yy252;
+		case '~': goto yy235;
+		default: goto yy228;
+	}
+yy247:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy234;
+		case 'L': goto yy252;
+		case 'l': goto yy253;
+		case '~': goto yy235;
+		default: goto yy228;
+	}
+yy248:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy241;
+		case 'Q':
+		case 'q': goto yy254;
+		case '~': goto yy242;
+		default: goto yy236;
+	}
+yy249:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy241;
+		case 'Q': goto yy254;
+		case 'q': goto yy255;
+		case '~': goto yy242;
+		default: goto yy236;
+	}
+yy250:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy243;
+		case 'Q':
+		case 'q': goto yy256;
+		case '~': goto yy244;
+		default: goto yy237;
+	}
+yy251:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy243;
+		case 'Q': goto yy256;
+		case 'q': goto yy257;
+		case '~': goto yy244;
+		default: goto yy237;
+	}
+yy252:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy245;
+		case '.': goto yy234;
+		case '~': goto yy235;
+		default: goto yy228;
+	}
+yy253:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy258;
+		case '.': goto yy234;
+		case '~': goto yy235;
+		default: goto yy228;
+	}
+yy254:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy241;
+		case 'L':
+		case 'l': goto yy259;
+		case '~': goto yy242;
+		default: goto yy236;
+	}
+yy255:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy241;
+		case 'L': goto yy259;
+		case 'l': goto yy260;
+		case '~': goto yy242;
+		default: goto yy236;
+	}
+yy256:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy243;
+		case 'L':
+		case 'l': goto yy261;
+		case '~': goto yy244;
+		default: goto yy237;
+	}
+yy257:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy243;
+		case 'L': goto yy261;
+		case 'l': goto yy262;
+		case '~': goto yy244;
+		default: goto yy237;
+	}
+yy258:
+	++cur;
+	{
+            malformed(out, "a Flyway repeatable migration (R__): sqlmig does not run repeatable migrations yet; "
+                           "make it a versioned one (V<version>__<description>.sql)");
+            return;
+        }
+yy259:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy245;
+		case '.': goto yy241;
+		case '~': goto yy242;
+		default: goto yy236;
+	}
+yy260:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy263;
+		case '.': goto yy241;
+		case '~': goto yy242;
+		default: goto yy236;
+	}
+yy261:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy245;
+		case '.': goto yy243;
+		case '~': goto yy244;
+		default: goto yy237;
+	}
+yy262:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy264;
+		case '.': goto yy243;
+		case '~': goto yy244;
+		default: goto yy237;
+	}
+yy263:
+	++cur;
+	{ out->kind = SCAN_DOWN; goto flyway; }
+yy264:
+	++cur;
+	{ out->kind = SCAN_PLAIN; goto flyway; }
+}
+
+flyway:
+    /* fversion holds no "__": the first one ends the version. */
+    out->version_start = 1;
+    out->version_end = (size_t)(strstr(name + 1, "__") - name);
+    out->name_start = out->version_end + 2;
+    out->name_end = len - 4;
 }
 
 /* Skip to the byte that closes a quoted token; stop early at a NUL. */
@@ -1023,41 +2551,172 @@ static void directive(const unsigned char *tok, const unsigned char *end,
     }
 }
 
+/* The counts that the text at hand goes to: the preamble's or a section's. */
+static struct scan_stats *stats_of(struct scan_sql *out, struct scan_stats *pre)
+{
+    return out->section_count ? &out->sections[out->section_count - 1].stats : pre;
+}
+
 /* A word of SQL: the text has a statement; some words reshape the schema. */
-static void word(const unsigned char *tok, const unsigned char *end, struct scan_sql *out)
+static void word(const unsigned char *tok, const unsigned char *end, struct scan_stats *st)
 {
     static const char *const reshaping[] = { "drop", "alter", "vacuum", "writable_schema" };
     size_t i, n = (size_t)(end - tok), k;
 
-    out->statements = 1;
+    st->statements = 1;
     for (i = 0; i < sizeof reshaping / sizeof reshaping[0]; i++) {
         if (strlen(reshaping[i]) != n)
             continue;
         for (k = 0; k < n && (tok[k] | 0x20) == reshaping[i][k]; k++) {}
         if (k == n)
-            out->reshapes = 1;
+            st->reshapes = 1;
+    }
+}
+
+static void problem(struct scan_sql *out, const unsigned char *at, const unsigned char *start, const char *what)
+{
+    if (!out->problem) {
+        out->problem = what;
+        out->error_offset = (size_t)(at - start);
+    }
+}
+
+/* Does [p, end) read `word` in any case, followed by a blank or the end? */
+static const unsigned char *word_at(const unsigned char *p, const unsigned char *end, const char *word)
+{
+    size_t n = strlen(word), k;
+
+    if ((size_t)(end - p) < n)
+        return NULL;
+    for (k = 0; k < n; k++)
+        if ((p[k] | 0x20) != word[k])
+            return NULL;
+    return p + n == end || p[n] == ' ' || p[n] == '\t' || p[n] == '\r' ? p + n : NULL;
+}
+
+static const unsigned char *blanks(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* Open a section at the marker line [tok, cur); its SQL starts on the next line. */
+static void open_section(struct scan_sql *out, enum scan_section_kind kind, const unsigned char *tok,
+                         const unsigned char *cur, const unsigned char *start, const unsigned char *lim)
+{
+    struct scan_section *sec;
+
+    if (out->section_count == SCAN_SECTION_MAX) {
+        problem(out, tok, start, "too many section markers in one file (one up section, then one down section)");
+        return;
+    }
+    if (out->section_count && out->sections[out->section_count - 1].kind == kind) {
+        problem(out, tok, start, kind == SECTION_UP ? "a second up section in one file"
+                                                    : "a second down section in one file");
+        return;
+    }
+    if (out->section_count == 0 && kind == SECTION_DOWN) {
+        problem(out, tok, start, "the down section comes before the up section: the up section comes first");
+        return;
+    }
+    if (out->section_count)
+        out->sections[out->section_count - 1].end = (size_t)(tok - start);
+    sec = &out->sections[out->section_count++];
+    memset(sec, 0, sizeof *sec);
+    sec->kind = kind;
+    sec->marker = (size_t)(tok - start);
+    sec->body = (size_t)(cur - start) + (cur < lim);   /* past the line's LF */
+    sec->end = (size_t)(lim - start);
+}
+
+/*
+** goose: `-- +goose <annotation>` at the very start of a line, read in any
+** case. `open` tracks StatementBegin ... StatementEnd.
+*/
+static void goose_marker(const unsigned char *tok, const unsigned char *cur, const unsigned char *start,
+                         const unsigned char *lim, struct scan_sql *out, int *open)
+{
+    const unsigned char *w = blanks(tok + 2, cur), *end = cur;
+
+    w = blanks(w + 6, cur); /* past "+goose" */
+
+    while (end > w && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    if (word_at(w, end, "up") == end) {
+        if (*open)
+            problem(out, tok, start, "'-- +goose StatementBegin' is not closed by '-- +goose StatementEnd' before this");
+        open_section(out, SECTION_UP, tok, cur, start, lim);
+    } else if (word_at(w, end, "down") == end) {
+        if (*open)
+            problem(out, tok, start, "'-- +goose StatementBegin' is not closed by '-- +goose StatementEnd' before this");
+        open_section(out, SECTION_DOWN, tok, cur, start, lim);
+    } else if (word_at(w, end, "statementbegin") == end) {
+        if (*open)
+            problem(out, tok, start, "a second '-- +goose StatementBegin' before '-- +goose StatementEnd'");
+        *open = 1;
+    } else if (word_at(w, end, "statementend") == end) {
+        if (!*open)
+            problem(out, tok, start, "'-- +goose StatementEnd' without '-- +goose StatementBegin'");
+        *open = 0;
+    } else if (word_at(w, end, "no") && word_at(blanks(word_at(w, end, "no"), end), end, "transaction") == end) {
+        out->flags |= SQLMIG_NO_TRANSACTION;
+    } else if (word_at(w, end, "envsub")) {
+        problem(out, tok, start, "'-- +goose ENVSUB' substitutes environment variables when goose runs; sqlmig "
+                                 "embeds the SQL at build time: write the values into the file");
+    } else {
+        problem(out, tok, start, "unknown goose annotation (goose knows Up, Down, StatementBegin, StatementEnd, "
+                                 "NO TRANSACTION)");
+    }
+}
+
+/* dbmate: `-- migrate:up` or `-- migrate:down`, then options such as transaction:false. */
+static void dbmate_marker(const unsigned char *tok, const unsigned char *cur, const unsigned char *start,
+                          const unsigned char *lim, struct scan_sql *out)
+{
+    const unsigned char *w = (const unsigned char *)memchr(tok, ':', (size_t)(cur - tok)) + 1, *o;
+    enum scan_section_kind kind = *w == 'u' ? SECTION_UP : SECTION_DOWN;
+    int before = out->section_count;
+
+    open_section(out, kind, tok, cur, start, lim);
+    if (out->section_count == before)
+        return;
+    for (o = blanks(w + (kind == SECTION_UP ? 2 : 4), cur); o < cur; o = blanks(o, cur)) {
+        const unsigned char *e = o;
+        while (e < cur && *e != ' ' && *e != '\t' && *e != '\r')
+            e++;
+        if ((size_t)(e - o) == 17 && memcmp(o, "transaction:false", 17) == 0)
+            out->sections[out->section_count - 1].flags |= SQLMIG_NO_TRANSACTION;
+        else if (!((size_t)(e - o) == 16 && memcmp(o, "transaction:true", 16) == 0))
+            problem(out, o, start, "unknown dbmate option (dbmate knows transaction:false and transaction:true)");
+        o = e;
     }
 }
 
 /*
-** Another tool's section marker: running both sections as one migration
-** would apply the down part right after the up part, so it is refused.
+** A section marker of another layout's tool: running both sections as one
+** migration would apply the down part right after the up part.
 */
-static void foreign_marker(const unsigned char *tok, const unsigned char *start,
-                           struct scan_sql *out)
+static void foreign_marker(const unsigned char *tok, const unsigned char *start, struct scan_sql *out)
 {
-    if (out->problem)
-        return;
-    out->problem = "another tool's section marker (goose '-- +goose', dbmate '-- migrate:'): "
-                   "sqlmig does not read sections; put the up part in <version>_<name>.up.sql "
-                   "and the down part in <version>_<name>.down.sql";
-    out->error_offset = (size_t)(tok - start);
+    problem(out, tok, start,
+            "another tool's section marker (goose '-- +goose', dbmate '-- migrate:') in a folder of another "
+            "layout: run whole, the file would apply its down part right after its up part; give the folder's "
+            "layout with --layout goose or --layout dbmate, or split the file into <version>_<name>.up.sql "
+            "and <version>_<name>.down.sql");
 }
 
 void scan_sql(const char *text, size_t len, struct scan_sql *out)
 {
+    scan_sql_layout(LAYOUT_PLAIN, text, len, out);
+}
+
+void scan_sql_layout(enum scan_layout layout, const char *text, size_t len, struct scan_sql *out)
+{
     const unsigned char *start = (const unsigned char *)text;
     const unsigned char *cur = start, *lim = start + len, *tok;
+    struct scan_stats pre = { 0, 0 };
+    int open = 0, at_start = 1; /* at_start: no token since the last ';' */
 
     memset(out, 0, sizeof *out);
     for (;;) {
@@ -1068,8 +2727,8 @@ void scan_sql(const char *text, size_t len, struct scan_sql *out)
 	yych = *cur;
 	switch (yych) {
 		case 0x00:
-			if (lim <= cur) goto yy145;
-			goto yy100;
+			if (lim <= cur) goto yy331;
+			goto yy266;
 		case 0x01:
 		case 0x02:
 		case 0x03:
@@ -1130,54 +2789,54 @@ void scan_sql(const char *text, size_t len, struct scan_sql *out)
 		case '|':
 		case '}':
 		case '~':
-		case 0x7F: goto yy101;
+		case 0x7F: goto yy267;
 		case '\t':
 		case '\n':
 		case '\v':
 		case '\f':
 		case '\r':
-		case ' ':
-		case ';': goto yy103;
+		case ' ': goto yy269;
 		case '"':
 		case '\'':
-		case '`': goto yy104;
-		case '-': goto yy105;
-		case '/': goto yy106;
-		case '[': goto yy109;
-		default: goto yy107;
+		case '`': goto yy270;
+		case '-': goto yy271;
+		case '/': goto yy272;
+		case ';': goto yy273;
+		case '[': goto yy276;
+		default: goto yy274;
 	}
-yy100:
+yy266:
 	++cur;
 	{
-                if (!out->problem) {
-                    out->problem = "NUL byte in a migration (SQLite would stop reading here)";
-                    out->error_offset = (size_t)(tok - start);
-                }
-                return;
+                problem(out, tok, start, "NUL byte in a migration (SQLite would stop reading here)");
+                break;
             }
-yy101:
+yy267:
 	++cur;
-yy102:
-	{ out->statements = 1; continue; }
-yy103:
+yy268:
+	{ stats_of(out, &pre)->statements = 1; at_start = 0; continue; }
+yy269:
 	++cur;
 	{ continue; }
-yy104:
+yy270:
 	++cur;
-	{ out->statements = 1; cur = skip_to(cur, lim, *tok); continue; }
-yy105:
+	{ stats_of(out, &pre)->statements = 1; at_start = 0; cur = skip_to(cur, lim, *tok); continue; }
+yy271:
 	yych = *++cur;
 	switch (yych) {
-		case '-': goto yy110;
-		default: goto yy102;
+		case '-': goto yy277;
+		default: goto yy268;
 	}
-yy106:
+yy272:
 	yych = *++cur;
 	switch (yych) {
-		case '*': goto yy112;
-		default: goto yy102;
+		case '*': goto yy279;
+		default: goto yy268;
 	}
-yy107:
+yy273:
+	++cur;
+	{ at_start = 1; continue; }
+yy274:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
@@ -1243,256 +2902,1419 @@ yy107:
 		case '|':
 		case '}':
 		case '~':
-		case 0x7F: goto yy108;
-		default: goto yy107;
+		case 0x7F: goto yy275;
+		default: goto yy274;
 	}
-yy108:
-	{ word(tok, cur, out); continue; }
-yy109:
+yy275:
+	{
+                /* BEGIN opens a statement only as transaction control: a
+                ** trigger's BEGIN follows its header, not a ';'. */
+                if (at_start && word_at(tok, cur, "begin") == cur)
+                    out->wraps = 1;
+                at_start = 0;
+                word(tok, cur, stats_of(out, &pre));
+                continue;
+            }
+yy276:
 	++cur;
-	{ out->statements = 1; cur = skip_to(cur, lim, ']'); continue; }
-yy110:
+	{ stats_of(out, &pre)->statements = 1; at_start = 0; cur = skip_to(cur, lim, ']'); continue; }
+yy277:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00:
-		case '\n': goto yy111;
-		case '\t':
-		case ' ': goto yy110;
-		case '+': goto yy115;
+		case 0x00: goto yy278;
+		case '\t': goto yy282;
+		case ' ': goto yy283;
+		case '+': goto yy284;
 		case 'S':
-		case 's': goto yy116;
-		case 'm': goto yy117;
-		default: goto yy113;
+		case 's': goto yy285;
+		case 'm': goto yy286;
+		default: goto yy281;
 	}
-yy111:
+yy278:
 	{ continue; }
-yy112:
+yy279:
 	++cur;
 	{ cur = skip_block_comment(cur, lim); continue; }
-yy113:
+yy280:
 	yych = *++cur;
-yy114:
+yy281:
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy111;
-		default: goto yy113;
+		case '\n': goto yy278;
+		default: goto yy280;
 	}
-yy115:
+yy282:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy111;
-		case 'g': goto yy118;
-		default: goto yy114;
-	}
-yy116:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'Q':
-		case 'q': goto yy119;
-		default: goto yy114;
-	}
-yy117:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'i': goto yy120;
-		default: goto yy114;
-	}
-yy118:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'o': goto yy121;
-		default: goto yy114;
-	}
-yy119:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'L':
-		case 'l': goto yy122;
-		default: goto yy114;
-	}
-yy120:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'g': goto yy123;
-		default: goto yy114;
-	}
-yy121:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'o': goto yy124;
-		default: goto yy114;
-	}
-yy122:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'M':
-		case 'm': goto yy125;
-		default: goto yy114;
-	}
-yy123:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'r': goto yy126;
-		default: goto yy114;
-	}
-yy124:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 's': goto yy127;
-		default: goto yy114;
-	}
-yy125:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'I':
-		case 'i': goto yy128;
-		default: goto yy114;
-	}
-yy126:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'a': goto yy129;
-		default: goto yy114;
-	}
-yy127:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'e': goto yy130;
-		default: goto yy114;
-	}
-yy128:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 'G':
-		case 'g': goto yy131;
-		default: goto yy114;
-	}
-yy129:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
-		case 't': goto yy132;
-		default: goto yy114;
-	}
-yy130:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy111;
+		case 0x00:
+		case '\n': goto yy278;
 		case '\t':
-		case ' ': goto yy133;
-		default: goto yy114;
+		case ' ': goto yy282;
+		case '+': goto yy284;
+		case 'S':
+		case 's': goto yy285;
+		case 'm': goto yy286;
+		default: goto yy280;
 	}
-yy131:
+yy283:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy111;
-		case ':': goto yy135;
-		default: goto yy114;
+		case 0x00: goto yy278;
+		case '\t':
+		case ' ': goto yy282;
+		case '+': goto yy284;
+		case 'S':
+		case 's': goto yy285;
+		case 'm': goto yy286;
+		case 'n': goto yy287;
+		default: goto yy281;
 	}
-yy132:
+yy284:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy111;
-		case 'e': goto yy137;
-		default: goto yy114;
+		case 0x00: goto yy278;
+		case 'G':
+		case 'g': goto yy288;
+		default: goto yy281;
 	}
-yy133:
+yy285:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'Q':
+		case 'q': goto yy289;
+		default: goto yy281;
+	}
+yy286:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'i': goto yy290;
+		default: goto yy281;
+	}
+yy287:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'o': goto yy291;
+		default: goto yy281;
+	}
+yy288:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'O':
+		case 'o': goto yy292;
+		default: goto yy281;
+	}
+yy289:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'L':
+		case 'l': goto yy293;
+		default: goto yy281;
+	}
+yy290:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'g': goto yy294;
+		default: goto yy281;
+	}
+yy291:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case '-': goto yy295;
+		default: goto yy281;
+	}
+yy292:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'O':
+		case 'o': goto yy296;
+		default: goto yy281;
+	}
+yy293:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'M':
+		case 'm': goto yy297;
+		default: goto yy281;
+	}
+yy294:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'r': goto yy298;
+		default: goto yy281;
+	}
+yy295:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 't': goto yy299;
+		default: goto yy281;
+	}
+yy296:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'S':
+		case 's': goto yy300;
+		default: goto yy281;
+	}
+yy297:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'I':
+		case 'i': goto yy301;
+		default: goto yy281;
+	}
+yy298:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'a': goto yy302;
+		default: goto yy281;
+	}
+yy299:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'r': goto yy303;
+		default: goto yy281;
+	}
+yy300:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'E':
+		case 'e': goto yy304;
+		default: goto yy281;
+	}
+yy301:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'G':
+		case 'g': goto yy305;
+		default: goto yy281;
+	}
+yy302:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 't': goto yy306;
+		default: goto yy281;
+	}
+yy303:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'a': goto yy307;
+		default: goto yy281;
+	}
+yy304:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case '\t':
+		case ' ': goto yy308;
+		default: goto yy281;
+	}
+yy305:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case ':': goto yy310;
+		default: goto yy281;
+	}
+yy306:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'e': goto yy312;
+		default: goto yy281;
+	}
+yy307:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'n': goto yy313;
+		default: goto yy281;
+	}
+yy308:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy134;
-		default: goto yy133;
+		case '\n': goto yy309;
+		default: goto yy308;
 	}
-yy134:
+yy309:
 	{
-                if (at_line_start(start, tok))
+                if (layout == LAYOUT_GOOSE && (tok == start || tok[-1] == '\n'))
+                    goose_marker(tok, cur, start, lim, out, &open);
+                else if (layout == LAYOUT_GOOSE && at_line_start(start, tok))
+                    problem(out, tok, start, "a goose annotation must start its line: goose reads this one as a "
+                                             "plain comment");
+                else if (at_line_start(start, tok))
                     foreign_marker(tok, start, out);
                 continue;
             }
-yy135:
+yy310:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy136;
-		default: goto yy135;
+		case '\n': goto yy311;
+		default: goto yy310;
 	}
-yy136:
+yy311:
 	{
                 if (at_line_start(start, tok))
                     directive(tok, cur, start, out);
                 continue;
             }
-yy137:
+yy312:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy111;
-		case ':': goto yy138;
-		default: goto yy114;
+		case 0x00: goto yy278;
+		case ':': goto yy314;
+		default: goto yy281;
 	}
-yy138:
+yy313:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy111;
-		case 'd': goto yy139;
-		case 'u': goto yy140;
-		default: goto yy114;
+		case 0x00: goto yy278;
+		case 's': goto yy315;
+		default: goto yy281;
 	}
-yy139:
+yy314:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy111;
-		case 'o': goto yy141;
-		default: goto yy114;
+		case 0x00: goto yy278;
+		case 'd': goto yy316;
+		case 'u': goto yy317;
+		default: goto yy281;
 	}
-yy140:
+yy315:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy111;
-		case 'p': goto yy142;
-		default: goto yy114;
+		case 0x00: goto yy278;
+		case 'a': goto yy318;
+		default: goto yy281;
 	}
-yy141:
+yy316:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy111;
-		case 'w': goto yy144;
-		default: goto yy114;
+		case 0x00: goto yy278;
+		case 'o': goto yy319;
+		default: goto yy281;
 	}
-yy142:
+yy317:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00:
-		case '\n': goto yy143;
-		default: goto yy142;
+		case 0x00: goto yy278;
+		case 'p': goto yy320;
+		default: goto yy281;
 	}
-yy143:
+yy318:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'c': goto yy322;
+		default: goto yy281;
+	}
+yy319:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'w': goto yy323;
+		default: goto yy281;
+	}
+yy320:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy321;
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy325;
+		default: goto yy280;
+	}
+yy321:
 	{
-                if (at_line_start(start, tok))
+                if (layout == LAYOUT_DBMATE && (tok == start || tok[-1] == '\n'))
+                    dbmate_marker(tok, cur, start, lim, out);
+                else if (layout == LAYOUT_DBMATE && at_line_start(start, tok))
+                    problem(out, tok, start, "a dbmate marker must start its line: dbmate reads this one as a "
+                                             "plain comment");
+                else if (at_line_start(start, tok))
                     foreign_marker(tok, start, out);
                 continue;
             }
-yy144:
+yy322:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy111;
-		case 'n': goto yy142;
-		default: goto yy114;
+		case 0x00: goto yy278;
+		case 't': goto yy326;
+		default: goto yy281;
 	}
-yy145:
-	{ return; }
+yy323:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'n': goto yy320;
+		default: goto yy281;
+	}
+yy324:
+	yych = *++cur;
+yy325:
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy321;
+		default: goto yy324;
+	}
+yy326:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'i': goto yy327;
+		default: goto yy281;
+	}
+yy327:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'o': goto yy328;
+		default: goto yy281;
+	}
+yy328:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy278;
+		case 'n': goto yy329;
+		default: goto yy281;
+	}
+yy329:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy330;
+		default: goto yy329;
+	}
+yy330:
+	{
+                if (layout == LAYOUT_SQLX && tok == start)
+                    out->flags |= SQLMIG_NO_TRANSACTION;
+                continue;
+            }
+yy331:
+	{ break; }
+}
+
+    }
+    if (open)
+        problem(out, lim, start, "'-- +goose StatementBegin' is not closed by '-- +goose StatementEnd'");
+    out->statements = pre.statements;
+    out->reshapes = pre.reshapes;
+}
+
+/* ---- Drizzle's journal: just enough JSON ------------------------------- */
+
+enum json_token { J_END, J_ERROR, J_OPEN, J_CLOSE, J_LIST, J_UNLIST, J_COLON, J_COMMA, J_STRING, J_NUMBER,
+                  J_LITERAL };
+
+struct json {
+    const unsigned char *start, *cur, *lim, *tok;
+    enum json_token t;
+    const char *problem;
+};
+
+static void json_next(struct json *j)
+{
+    const unsigned char *YYMARKER;
+
+    for (;;) {
+        j->tok = j->cur;
+        
+{
+	unsigned char yych;
+	unsigned int yyaccept = 0;
+	yych = *j->cur;
+	switch (yych) {
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy335;
+		case '"': goto yy337;
+		case ',': goto yy338;
+		case '-': goto yy339;
+		case '0': goto yy340;
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy342;
+		case ':': goto yy343;
+		case '[': goto yy344;
+		case ']': goto yy345;
+		case 'f': goto yy346;
+		case 'n': goto yy347;
+		case 't': goto yy348;
+		case '{': goto yy349;
+		case '}': goto yy350;
+		default:
+			if (j->lim <= j->cur) goto yy372;
+			goto yy333;
+	}
+yy333:
+	++j->cur;
+yy334:
+	{ j->t = J_ERROR; return; }
+yy335:
+	yych = *++j->cur;
+	switch (yych) {
+		case '\t':
+		case '\n':
+		case '\r':
+		case ' ': goto yy335;
+		default: goto yy336;
+	}
+yy336:
+	{ continue; }
+yy337:
+	yyaccept = 0;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case 0x00:
+		case 0x01:
+		case 0x02:
+		case 0x03:
+		case 0x04:
+		case 0x05:
+		case 0x06:
+		case 0x07:
+		case 0x08:
+		case '\t':
+		case '\n':
+		case '\v':
+		case '\f':
+		case '\r':
+		case 0x0E:
+		case 0x0F:
+		case 0x10:
+		case 0x11:
+		case 0x12:
+		case 0x13:
+		case 0x14:
+		case 0x15:
+		case 0x16:
+		case 0x17:
+		case 0x18:
+		case 0x19:
+		case 0x1A:
+		case 0x1B:
+		case 0x1C:
+		case 0x1D:
+		case 0x1E:
+		case 0x1F: goto yy334;
+		default: goto yy352;
+	}
+yy338:
+	++j->cur;
+	{ j->t = J_COMMA; return; }
+yy339:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0': goto yy340;
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy342;
+		default: goto yy334;
+	}
+yy340:
+	yyaccept = 1;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case '.': goto yy356;
+		case 'E':
+		case 'e': goto yy357;
+		default: goto yy341;
+	}
+yy341:
+	{ j->t = J_NUMBER; return; }
+yy342:
+	yyaccept = 1;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case '.': goto yy356;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy342;
+		case 'E':
+		case 'e': goto yy357;
+		default: goto yy341;
+	}
+yy343:
+	++j->cur;
+	{ j->t = J_COLON; return; }
+yy344:
+	++j->cur;
+	{ j->t = J_LIST; return; }
+yy345:
+	++j->cur;
+	{ j->t = J_UNLIST; return; }
+yy346:
+	yyaccept = 0;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case 'a': goto yy358;
+		default: goto yy334;
+	}
+yy347:
+	yyaccept = 0;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case 'u': goto yy359;
+		default: goto yy334;
+	}
+yy348:
+	yyaccept = 0;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case 'r': goto yy360;
+		default: goto yy334;
+	}
+yy349:
+	++j->cur;
+	{ j->t = J_OPEN; return; }
+yy350:
+	++j->cur;
+	{ j->t = J_CLOSE; return; }
+yy351:
+	yych = *++j->cur;
+yy352:
+	switch (yych) {
+		case 0x00:
+		case 0x01:
+		case 0x02:
+		case 0x03:
+		case 0x04:
+		case 0x05:
+		case 0x06:
+		case 0x07:
+		case 0x08:
+		case '\t':
+		case '\n':
+		case '\v':
+		case '\f':
+		case '\r':
+		case 0x0E:
+		case 0x0F:
+		case 0x10:
+		case 0x11:
+		case 0x12:
+		case 0x13:
+		case 0x14:
+		case 0x15:
+		case 0x16:
+		case 0x17:
+		case 0x18:
+		case 0x19:
+		case 0x1A:
+		case 0x1B:
+		case 0x1C:
+		case 0x1D:
+		case 0x1E:
+		case 0x1F: goto yy353;
+		case '"': goto yy354;
+		case '\\': goto yy355;
+		default: goto yy351;
+	}
+yy353:
+	j->cur = YYMARKER;
+	if (yyaccept == 0) {
+		goto yy334;
+	} else {
+		goto yy341;
+	}
+yy354:
+	++j->cur;
+	{ j->t = J_STRING; return; }
+yy355:
+	yych = *++j->cur;
+	switch (yych) {
+		case '"':
+		case '/':
+		case '\\':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't': goto yy351;
+		case 'u': goto yy361;
+		default: goto yy353;
+	}
+yy356:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy362;
+		default: goto yy353;
+	}
+yy357:
+	yych = *++j->cur;
+	switch (yych) {
+		case '+':
+		case '-': goto yy363;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy364;
+		default: goto yy353;
+	}
+yy358:
+	yych = *++j->cur;
+	switch (yych) {
+		case 'l': goto yy365;
+		default: goto yy353;
+	}
+yy359:
+	yych = *++j->cur;
+	switch (yych) {
+		case 'l': goto yy366;
+		default: goto yy353;
+	}
+yy360:
+	yych = *++j->cur;
+	switch (yych) {
+		case 'u': goto yy367;
+		default: goto yy353;
+	}
+yy361:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f': goto yy368;
+		default: goto yy353;
+	}
+yy362:
+	yyaccept = 1;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy362;
+		case 'E':
+		case 'e': goto yy357;
+		default: goto yy341;
+	}
+yy363:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy364;
+		default: goto yy353;
+	}
+yy364:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy364;
+		default: goto yy341;
+	}
+yy365:
+	yych = *++j->cur;
+	switch (yych) {
+		case 's': goto yy367;
+		default: goto yy353;
+	}
+yy366:
+	yych = *++j->cur;
+	switch (yych) {
+		case 'l': goto yy369;
+		default: goto yy353;
+	}
+yy367:
+	yych = *++j->cur;
+	switch (yych) {
+		case 'e': goto yy369;
+		default: goto yy353;
+	}
+yy368:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f': goto yy370;
+		default: goto yy353;
+	}
+yy369:
+	++j->cur;
+	{ j->t = J_LITERAL; return; }
+yy370:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f': goto yy371;
+		default: goto yy353;
+	}
+yy371:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f': goto yy351;
+		default: goto yy353;
+	}
+yy372:
+	{ j->t = J_END; return; }
+}
+
+    }
+}
+
+static int json_fail(struct json *j, const char *problem)
+{
+    if (!j->problem)
+        j->problem = problem;
+    return -1;
+}
+
+/* Is the current string token exactly "word" (no escapes needed)? */
+static int json_is(const struct json *j, const char *word)
+{
+    size_t n = strlen(word);
+    return j->t == J_STRING && (size_t)(j->cur - j->tok) == n + 2 && memcmp(j->tok + 1, word, n) == 0;
+}
+
+/* Skip one value, nested up to a depth that no journal needs. */
+static int json_skip(struct json *j, int depth)
+{
+    enum json_token close;
+
+    if (depth > 64)
+        return json_fail(j, "the journal nests too deep");
+    if (j->t == J_STRING || j->t == J_NUMBER || j->t == J_LITERAL) {
+        json_next(j);
+        return 0;
+    }
+    if (j->t != J_OPEN && j->t != J_LIST)
+        return json_fail(j, "the journal is not valid JSON here");
+    close = j->t == J_OPEN ? J_CLOSE : J_UNLIST;
+    json_next(j);
+    if (j->t == close) {
+        json_next(j);
+        return 0;
+    }
+    for (;;) {
+        if (close == J_CLOSE) {
+            if (j->t != J_STRING)
+                return json_fail(j, "the journal is not valid JSON here: a key was expected");
+            json_next(j);
+            if (j->t != J_COLON)
+                return json_fail(j, "the journal is not valid JSON here: ':' was expected");
+            json_next(j);
+        }
+        if (json_skip(j, depth + 1) != 0)
+            return -1;
+        if (j->t == close) {
+            json_next(j);
+            return 0;
+        }
+        if (j->t != J_COMMA)
+            return json_fail(j, "the journal is not valid JSON here: ',' was expected");
+        json_next(j);
+    }
+}
+
+/* A tag: plain characters only, as drizzle-kit writes them. */
+static char *json_tag(struct json *j)
+{
+    const unsigned char *p;
+    char *tag;
+
+    for (p = j->tok + 1; p < j->cur - 1; p++)
+        if (*p == '\\' || *p == '/' || *p < 0x20)
+            return json_fail(j, "a tag with '\\', '/' or a control character cannot name a file of the folder"),
+                   NULL;
+    if (j->cur - j->tok == 2)
+        return json_fail(j, "an empty tag"), NULL;
+    tag = malloc((size_t)(j->cur - j->tok) - 1);
+    if (!tag)
+        return json_fail(j, "out of memory"), NULL;
+    memcpy(tag, j->tok + 1, (size_t)(j->cur - j->tok) - 2);
+    tag[j->cur - j->tok - 2] = '\0';
+    return tag;
+}
+
+static int json_entry(struct json *j, struct scan_journal_entry *e)
+{
+    const unsigned char *at = j->tok, *p;
+
+    e->line = 1;
+    for (p = j->start; p < at; p++)
+        e->line += *p == '\n';
+    e->when = -1;
+    if (j->t != J_OPEN)
+        return json_fail(j, "a journal entry must be an object");
+    json_next(j);
+    while (j->t == J_STRING) {
+        int is_tag = json_is(j, "tag"), is_when = json_is(j, "when");
+        json_next(j);
+        if (j->t != J_COLON)
+            return json_fail(j, "the journal is not valid JSON here: ':' was expected");
+        json_next(j);
+        if (is_tag && j->t == J_STRING) {
+            free(e->tag);
+            if (!(e->tag = json_tag(j)))
+                return -1;
+            json_next(j);
+        } else if (is_when && j->t == J_NUMBER) {
+            int64_t v = 0;
+            for (p = j->tok; p < j->cur; p++) {
+                if (*p < '0' || *p > '9')
+                    return json_fail(j, "'when' must be a whole number of milliseconds");
+                if (v > (INT64_MAX - 9) / 10)
+                    return json_fail(j, "'when' does not fit a signed 64-bit integer");
+                v = v * 10 + (*p - '0');
+            }
+            e->when = v;
+            json_next(j);
+        } else if (is_tag || is_when) {
+            return json_fail(j, is_tag ? "'tag' must be a string" : "'when' must be a number");
+        } else if (json_skip(j, 2) != 0) {
+            return -1;
+        }
+        if (j->t != J_COMMA)
+            break;
+        json_next(j);
+    }
+    if (j->t != J_CLOSE)
+        return json_fail(j, "the journal is not valid JSON here: '}' was expected");
+    if (!e->tag || e->when < 0) {
+        j->tok = at;
+        return json_fail(j, "a journal entry without its 'tag' or 'when'");
+    }
+    json_next(j);
+    return 0;
+}
+
+static int json_entries(struct json *j, struct scan_journal *out)
+{
+    if (j->t != J_LIST)
+        return json_fail(j, "'entries' must be a list");
+    json_next(j);
+    if (j->t == J_UNLIST) {
+        json_next(j);
+        return 0;
+    }
+    for (;;) {
+        struct scan_journal_entry *grown = realloc(out->entries, (out->count + 1) * sizeof *grown);
+        if (!grown)
+            return json_fail(j, "out of memory");
+        out->entries = grown;
+        memset(&out->entries[out->count], 0, sizeof *grown);
+        out->count++;
+        if (json_entry(j, &out->entries[out->count - 1]) != 0)
+            return -1;
+        if (j->t == J_UNLIST) {
+            json_next(j);
+            return 0;
+        }
+        if (j->t != J_COMMA)
+            return json_fail(j, "the journal is not valid JSON here: ',' was expected");
+        json_next(j);
+    }
+}
+
+int scan_journal(const char *text, size_t len, struct scan_journal *out, size_t *error_offset,
+                 const char **problem)
+{
+    struct json j;
+    int entries = 0, rc = 0;
+
+    memset(out, 0, sizeof *out);
+    memset(&j, 0, sizeof j);
+    j.start = j.cur = (const unsigned char *)text;
+    j.lim = j.start + len;
+    json_next(&j);
+    if (j.t != J_OPEN) {
+        rc = json_fail(&j, "a Drizzle journal is a JSON object");
+    } else {
+        json_next(&j);
+        while (rc == 0 && j.t == J_STRING) {
+            int is_entries = json_is(&j, "entries"), is_dialect = json_is(&j, "dialect");
+            json_next(&j);
+            if (j.t != J_COLON) {
+                rc = json_fail(&j, "the journal is not valid JSON here: ':' was expected");
+                break;
+            }
+            json_next(&j);
+            if (is_dialect && j.t == J_STRING && !json_is(&j, "sqlite") && !json_is(&j, "turso"))
+                rc = json_fail(&j, "a Drizzle journal for another dialect than SQLite");
+            else if (is_entries)
+                rc = json_entries(&j, out), entries = 1;
+            else
+                rc = json_skip(&j, 1);
+            if (rc == 0 && j.t == J_COMMA)
+                json_next(&j);
+            else
+                break;
+        }
+        if (rc == 0 && j.t != J_CLOSE)
+            rc = json_fail(&j, "the journal is not valid JSON here: '}' was expected");
+        if (rc == 0 && (json_next(&j), j.t != J_END))
+            rc = json_fail(&j, "the journal goes on after its closing '}'");
+        if (rc == 0 && !entries)
+            rc = json_fail(&j, "the journal has no 'entries' list");
+    }
+    if (rc != 0) {
+        *problem = j.problem;
+        *error_offset = (size_t)(j.tok - j.start);
+        scan_journal_free(out);
+    }
+    return rc;
+}
+
+void scan_journal_free(struct scan_journal *j)
+{
+    size_t i;
+
+    for (i = 0; i < j->count; i++)
+        free(j->entries[i].tag);
+    free(j->entries);
+    memset(j, 0, sizeof *j);
+}
+
+/* ---- diesel's metadata.toml: one boolean key --------------------------- */
+
+/* Read `true` or `false` then only blanks or a comment: 1, 0, or -1. */
+static int toml_value(const unsigned char *p, const unsigned char *end)
+{
+    int v;
+
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if ((size_t)(end - p) >= 4 && memcmp(p, "true", 4) == 0)
+        v = 1, p += 4;
+    else if ((size_t)(end - p) >= 5 && memcmp(p, "false", 5) == 0)
+        v = 0, p += 5;
+    else
+        return -1;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    return p == end || *p == '#' ? v : -1;
+}
+
+int scan_toml_bool(const char *text, size_t len, const char *key)
+{
+    const unsigned char *start = (const unsigned char *)text, *cur = start, *lim = start + len, *tok;
+    size_t n = strlen(key);
+    int value = 1;
+
+    for (;;) {
+        tok = cur;
+        
+{
+	unsigned char yych;
+	yych = *cur;
+	switch (yych) {
+		case 0x00:
+		case '\n':
+			if (lim <= cur) goto yy382;
+			goto yy374;
+		case '\t':
+		case ' ': goto yy377;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'G':
+		case 'H':
+		case 'I':
+		case 'J':
+		case 'K':
+		case 'L':
+		case 'M':
+		case 'N':
+		case 'O':
+		case 'P':
+		case 'Q':
+		case 'R':
+		case 'S':
+		case 'T':
+		case 'U':
+		case 'V':
+		case 'W':
+		case 'X':
+		case 'Y':
+		case 'Z':
+		case '_':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f':
+		case 'g':
+		case 'h':
+		case 'i':
+		case 'j':
+		case 'k':
+		case 'l':
+		case 'm':
+		case 'n':
+		case 'o':
+		case 'p':
+		case 'q':
+		case 'r':
+		case 's':
+		case 't':
+		case 'u':
+		case 'v':
+		case 'w':
+		case 'x':
+		case 'y':
+		case 'z': goto yy378;
+		default: goto yy376;
+	}
+yy374:
+	++cur;
+yy375:
+	{ continue; }
+yy376:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy375;
+		default: goto yy376;
+	}
+yy377:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy375;
+		case '\t':
+		case ' ': goto yy377;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'G':
+		case 'H':
+		case 'I':
+		case 'J':
+		case 'K':
+		case 'L':
+		case 'M':
+		case 'N':
+		case 'O':
+		case 'P':
+		case 'Q':
+		case 'R':
+		case 'S':
+		case 'T':
+		case 'U':
+		case 'V':
+		case 'W':
+		case 'X':
+		case 'Y':
+		case 'Z':
+		case '_':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f':
+		case 'g':
+		case 'h':
+		case 'i':
+		case 'j':
+		case 'k':
+		case 'l':
+		case 'm':
+		case 'n':
+		case 'o':
+		case 'p':
+		case 'q':
+		case 'r':
+		case 's':
+		case 't':
+		case 'u':
+		case 'v':
+		case 'w':
+		case 'x':
+		case 'y':
+		case 'z': goto yy378;
+		default: goto yy376;
+	}
+yy378:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy375;
+		case '\t':
+		case ' ': goto yy379;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'G':
+		case 'H':
+		case 'I':
+		case 'J':
+		case 'K':
+		case 'L':
+		case 'M':
+		case 'N':
+		case 'O':
+		case 'P':
+		case 'Q':
+		case 'R':
+		case 'S':
+		case 'T':
+		case 'U':
+		case 'V':
+		case 'W':
+		case 'X':
+		case 'Y':
+		case 'Z':
+		case '_':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f':
+		case 'g':
+		case 'h':
+		case 'i':
+		case 'j':
+		case 'k':
+		case 'l':
+		case 'm':
+		case 'n':
+		case 'o':
+		case 'p':
+		case 'q':
+		case 'r':
+		case 's':
+		case 't':
+		case 'u':
+		case 'v':
+		case 'w':
+		case 'x':
+		case 'y':
+		case 'z': goto yy378;
+		case '=': goto yy380;
+		default: goto yy376;
+	}
+yy379:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy375;
+		case '\t':
+		case ' ': goto yy379;
+		case '=': goto yy380;
+		default: goto yy376;
+	}
+yy380:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy381;
+		default: goto yy380;
+	}
+yy381:
+	{
+                while (*tok == ' ' || *tok == '\t')
+                    tok++;
+                if ((size_t)(cur - tok) > n && memcmp(tok, key, n) == 0 &&
+                    (tok[n] == ' ' || tok[n] == '\t' || tok[n] == '='))
+                    value = toml_value((const unsigned char *)memchr(tok, '=', (size_t)(cur - tok)) + 1, cur);
+                continue;
+            }
+yy382:
+	{ return value; }
 }
 
     }

@@ -74,7 +74,8 @@ static int ends_with(const char *s, size_t n, const char *suffix, int icase)
 **   name was forgotten); otherwise it must be <digits>_<name>.sql,
 **   <digits>_<name>.up.sql or <digits>_<name>.down.sql with the suffix in
 **   lower case, a non-empty name that does not start with '.', and a version
-**   from 1 to INT64_MAX. Anything else that ends in ".sql" is malformed,
+**   from 1 to INT64_MAX; or the version alone: <digits>.sql, <digits>.up.sql,
+**   <digits>.down.sql. Anything else that ends in ".sql" is malformed,
 **   and so is a name where ".sql" is followed only by blanks and dots.
 */
 static enum scan_name_kind reference_kind(const char *name, int64_t *version,
@@ -96,6 +97,21 @@ static enum scan_name_kind reference_kind(const char *name, int64_t *version,
         while (t > 0 && strchr(" \t\r\n.", name[t - 1]))
             t--;
         return t < n && ends_with(name, t, ".sql", 1) ? SCAN_MALFORMED : SCAN_IGNORED;
+    }
+    if (digits > 0 && (strcmp(name + digits, ".sql") == 0 || strcmp(name + digits, ".up.sql") == 0 ||
+                       strcmp(name + digits, ".down.sql") == 0)) {
+        kind = name[digits + 1] == 's' ? SCAN_PLAIN : name[digits + 1] == 'u' ? SCAN_UP : SCAN_DOWN;
+        for (i = 0; i < digits; i++) {
+            unsigned d = (unsigned)(name[i] - '0');
+            if (v > ((uint64_t)INT64_MAX - d) / 10)
+                return SCAN_MALFORMED;
+            v = v * 10 + d;
+        }
+        if (v == 0)
+            return SCAN_MALFORMED;
+        *version = (int64_t)v;
+        *name_start = *name_end = digits;
+        return kind;
     }
     if (digits == 0 || name[digits] != '_')
         return SCAN_MALFORMED;
@@ -153,8 +169,8 @@ static void check_name(const char *name)
         return;
     if (sn.version != version || sn.version <= 0)
         fail_name("scan_file_name: wrong version", name);
-    if (sn.name_start != start || sn.name_end != end || !(sn.name_start < sn.name_end) ||
-        sn.name_end > strlen(name))
+    if (sn.name_start != start || sn.name_end != end || sn.name_start > sn.name_end ||
+        (sn.name_start == sn.name_end && name[sn.name_start] != '.') || sn.name_end > strlen(name))
         fail_name("scan_file_name: wrong name range", name);
 }
 
@@ -229,6 +245,59 @@ static void check_sql(const char *bytes, size_t len)
     }
 }
 
+/*
+** Every other layout: names and texts scan without a crash, every offset
+** stays in the text, sections come in order (the up section first) and
+** cover the text after their markers; the journal and TOML readers too.
+*/
+static void check_layouts(const char *name, const char *bytes, size_t len)
+{
+    char *text = xmalloc(len + 1);
+    struct scan_name sn;
+    struct scan_sql ss;
+    struct scan_journal j;
+    const char *problem = NULL;
+    size_t at = 0, n = strlen(name);
+    int l, k;
+
+    memcpy(text, bytes, len);
+    text[len] = '\0';
+    for (l = 0; l < LAYOUT_COUNT; l++) {
+        scan_layout_name((enum scan_layout)l, name, &sn);
+        if ((sn.kind == SCAN_MALFORMED) != (sn.problem != NULL))
+            fail_name("scan_layout_name: a problem text iff malformed", name);
+        if (sn.kind != SCAN_MALFORMED && sn.kind != SCAN_IGNORED &&
+            (sn.name_start > sn.name_end || sn.name_end > n || sn.version_end > n ||
+             sn.version_start > sn.version_end || (l != LAYOUT_FLYWAY && sn.version <= 0)))
+            fail_name("scan_layout_name: a range outside the name, or no version", name);
+        scan_sql_layout((enum scan_layout)l, text, len, &ss);
+        if (ss.error_offset > len || (!ss.problem && ss.error_offset))
+            fail("scan_sql_layout: error_offset past the text, or without a problem");
+        if (ss.section_count < 0 || ss.section_count > SCAN_SECTION_MAX ||
+            (ss.section_count && l != LAYOUT_GOOSE && l != LAYOUT_DBMATE))
+            fail("scan_sql_layout: sections out of bounds, or in a layout without them");
+        for (k = 0; k < ss.section_count; k++) {
+            const struct scan_section *sec = &ss.sections[k];
+            if (sec->marker >= sec->body || sec->body > sec->end + 1 || sec->end > len ||
+                (k > 0 && ss.sections[k - 1].end != sec->marker) || (k == 0 && sec->kind != SECTION_UP) ||
+                (k > 0 && sec->kind == ss.sections[k - 1].kind))
+                fail("scan_sql_layout: sections out of order or outside the text");
+        }
+    }
+    if (scan_journal(text, len, &j, &at, &problem) == 0) {
+        for (at = 0; at < j.count; at++)
+            if (!j.entries[at].tag || !j.entries[at].tag[0] || j.entries[at].when < 0)
+                fail("scan_journal: an entry without its tag or time");
+        scan_journal_free(&j);
+    } else if (!problem || at > len) {
+        fail("scan_journal: a refusal without a problem, or past the text");
+    }
+    l = scan_toml_bool(text, len, "run_in_transaction");
+    if (l < -1 || l > 1)
+        fail("scan_toml_bool: a value other than -1, 0 and 1");
+    free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -240,11 +309,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(name, bytes, name_len);
     name[name_len] = '\0';
     check_name(name);
-    free(name);
 
-    if (n < size)
+    if (n < size) {
         check_sql(bytes + n + 1, size - n - 1);
-    else
+        check_layouts(name, bytes + n + 1, size - n - 1);
+    } else {
         check_sql(bytes, size);
+        check_layouts(name, bytes, size);
+    }
+    free(name);
     return 0;
 }
