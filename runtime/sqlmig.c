@@ -722,6 +722,9 @@ struct migrate {
     /* The runner: what guard() judges and notes while a migration runs. */
     const struct sqlmig_migration *running; /* NULL: statements of ours */
     int running_in_tx;
+    int wrap;          /* SQLMIG_WRAPPED: 0 before its BEGIN, 1 inside, 2 after its COMMIT */
+    int skip;          /* the statement just prepared is that BEGIN or COMMIT */
+    const char *begin_at; /* where that BEGIN is */
     unsigned seen;
     const char *refused;
     int refused_code;
@@ -782,6 +785,19 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
         j->seen |= SEEN_TEMP;
     switch (action) {
     case SQLITE_TRANSACTION:
+        /* A golang-migrate file's own BEGIN ... COMMIT, once: sqlmig's
+        ** transaction takes its place. */
+        if (m->flags & SQLMIG_WRAPPED && j->running_in_tx && a && j->wrap < 2 &&
+            strcmp(a, j->wrap ? "COMMIT" : "BEGIN") == 0) {
+            j->wrap++;
+            j->skip = 1;
+            return SQLITE_OK;
+        }
+        if (m->flags & SQLMIG_WRAPPED && j->running_in_tx)
+            return refuse(j, SQLMIG_MIGRATION, 1, "is transaction control beyond the one BEGIN ... COMMIT that "
+                          "wraps the file, which sqlmig's own transaction replaces: split the file into one "
+                          "migration per transaction");
+        /* fall through */
     case SQLITE_SAVEPOINT:
         return j->running_in_tx
                ? refuse(j, SQLMIG_MIGRATION, 1, "is transaction control, in a migration that runs in a "
@@ -904,13 +920,21 @@ static int run(struct migrate *j, const struct sqlmig_migration *m, int in_tx)
     sqlite3_set_last_insert_rowid(c->db, 0);
     j->running = m;
     j->running_in_tx = in_tx;
+    j->wrap = 0;
     while (rc == 0 && p < end) {
         st = NULL;
         tail = end;
         j->refused = NULL;
         j->refused_word = 0;
+        j->skip = 0;
         at = skip(p, end);
         rc = sqlite3_prepare_v2(c->db, p, (int)(end - p) + 1, &st, &tail);
+        if (rc == SQLITE_OK && j->skip) { /* the file's own BEGIN or COMMIT */
+            if (j->wrap == 1)
+                j->begin_at = at;
+            sqlite3_finalize(st);
+            st = NULL;
+        }
         /* Outside a transaction, a statement that reads before it writes
         ** (PRAGMA journal_mode=WAL) gets SQLITE_BUSY at once, without the
         ** busy handler, if another connection holds the write lock for a
@@ -939,6 +963,11 @@ static int run(struct migrate *j, const struct sqlmig_migration *m, int in_tx)
         if (tail <= p)
             break;
         p = tail;
+    }
+    if (rc == 0 && j->wrap == 1) {
+        refuse(j, SQLMIG_MIGRATION, 0, "this BEGIN has no COMMIT: sqlmig runs the file in its own transaction "
+               "and skips the file's BEGIN ... COMMIT only as a pair");
+        rc = located(j, m, j->begin_at, 0);
     }
     j->running = NULL;
     return rc;

@@ -57,6 +57,7 @@ const char *sqlmig_libversion(void);
 /* Bits of sqlmig_migration.flags. */
 #define SQLMIG_NO_TRANSACTION 0x1u /* file says `-- sqlmig:no-transaction` */
 #define SQLMIG_ATTACH         0x2u /* file says `-- sqlmig:attach`: it may ATTACH a file */
+#define SQLMIG_WRAPPED        0x4u /* a golang-migrate file that wraps itself in BEGIN ... COMMIT */
 
 /*
 ** One migration, as `sqlmig compile` embeds it. All strings are static data
@@ -82,7 +83,7 @@ struct sqlmig_migration {
     const char *down_sql;
     size_t down_len;
     const char *checksum;
-    unsigned flags;       /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH */
+    unsigned flags;       /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH, SQLMIG_WRAPPED */
 };
 
 /*

@@ -321,7 +321,8 @@ static void flags_text(struct buf *out, unsigned flags)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = { { SQLMIG_NO_TRANSACTION, "SQLMIG_NO_TRANSACTION" }, { SQLMIG_ATTACH, "SQLMIG_ATTACH" } };
+    } names[] = { { SQLMIG_NO_TRANSACTION, "SQLMIG_NO_TRANSACTION" }, { SQLMIG_ATTACH, "SQLMIG_ATTACH" },
+                  { SQLMIG_WRAPPED, "SQLMIG_WRAPPED" } };
     unsigned rest = flags;
     size_t i;
 
@@ -629,6 +630,12 @@ int emit_depfile(const struct tool_folder *f, const char *target,
     for (i = 0; i < f->input_count; i++) {
         buf_puts(out, " \\\n ");
         if (depfile_path(out, f->inputs[i], err, errlen) != 0)
+            return -1;
+    }
+    /* A rebuilt extension can change what the replay proves. */
+    for (i = 0; i < f->extension_count; i++) {
+        buf_puts(out, " \\\n ");
+        if (depfile_path(out, f->extensions[i], err, errlen) != 0)
             return -1;
     }
     buf_putc(out, '\n');
