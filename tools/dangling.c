@@ -33,6 +33,7 @@ struct dangling {
     sqlite3_int64 max_rowid;  /* of sqlite_schema at the last look */
     struct object *objects;   /* every object, at the last full look */
     size_t count;
+    int sorted;               /* objects are in name order (any case) */
     char **said;              /* warnings given, each once */
     size_t nsaid;
 };
@@ -222,15 +223,21 @@ static void check_foreign_keys(struct dangling *d, sqlite3 *conn, const struct t
     sqlite3_finalize(st);
 }
 
-/* Is `name` among the n objects (any case)? Its index, or -1. */
+static int by_name(const void *a, const void *b)
+{
+    return sqlite3_stricmp(((const struct object *)a)->name, ((const struct object *)b)->name);
+}
+
+/* Is `name` among the n objects, sorted by name (any case)? Its index, or -1:
+** a binary search, since a history of thousands of tables asks often. */
 static long find(const struct object *o, size_t n, const char *name)
 {
-    size_t i;
+    struct object key;
+    const struct object *hit;
 
-    for (i = 0; i < n; i++)
-        if (sqlite3_stricmp(o[i].name, name) == 0)
-            return (long)i;
-    return -1;
+    key.name = (char *)name;
+    hit = n ? bsearch(&key, o, n, sizeof *o, by_name) : NULL;
+    return hit ? (long)(hit - o) : -1;
 }
 
 void dangling_check(struct dangling *d, sqlite3 *conn, const struct tool_migration *m)
@@ -248,6 +255,11 @@ void dangling_check(struct dangling *d, sqlite3 *conn, const struct tool_migrati
     if (version == d->schema_version)
         return; /* no statement of it touched the schema */
     d->schema_version = version;
+    if (m->reshapes && !d->sorted) {
+        if (d->count > 1)
+            qsort(d->objects, d->count, sizeof *d->objects, by_name);
+        d->sorted = 1;
+    }
     if (sqlite3_prepare_v2(conn, "SELECT rowid, type, name, tbl_name, sql FROM main.sqlite_schema "
                            "WHERE rowid > ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
         return;
@@ -286,6 +298,7 @@ void dangling_check(struct dangling *d, sqlite3 *conn, const struct tool_migrati
             d->objects = grown;
             memcpy(d->objects + d->count, now, n * sizeof *now);
             d->count += n;
+            d->sorted = 0;
             free(now);
         } else {
             free_objects(now, n);
@@ -293,6 +306,8 @@ void dangling_check(struct dangling *d, sqlite3 *conn, const struct tool_migrati
         return;
     }
     /* Gone: every view and trigger that mentions it, and every foreign key. */
+    if (n > 1)
+        qsort(now, n, sizeof *now, by_name);
     check_foreign_keys(d, conn, m, 0);
     for (i = 0; i < d->count; i++) {
         if (find(now, n, d->objects[i].name) >= 0)
@@ -309,5 +324,6 @@ void dangling_check(struct dangling *d, sqlite3 *conn, const struct tool_migrati
     free_objects(d->objects, d->count);
     d->objects = now;
     d->count = n;
+    d->sorted = 1;
     d->max_rowid = max;
 }
