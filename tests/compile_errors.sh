@@ -49,4 +49,23 @@ ok $([ $? -eq 2 ]; echo $?) "a reserved identifier is refused as a symbol"
 ok $([ $? -eq 1 ] && grep -q "^$work/no-such-folder: error: cannot open the migrations folder: No such file or directory$" "$work/nofolder.err"; echo $?) \
     "a missing folder is named with the cause"
 
+# --layout: an unknown name is a usage error; a forced layout is read as
+# given, so a goose folder read as plain has its markers refused.
+"$sqlmig" check "$fixtures/good/features/migrations" --layout liquibase 2> "$work/layout.err"
+ok $([ $? -eq 2 ] && grep -q "^sqlmig: error: --layout 'liquibase' is not one of plain, sqlx" "$work/layout.err"; echo $?) \
+    "an unknown --layout is a usage error naming it"
+goose=$(dirname "$fixtures")/fixtures/layouts/goose/migrations
+"$sqlmig" check "$goose" --layout plain 2> "$work/forced.err"
+ok $([ $? -eq 1 ] && grep -q "^$goose/00001_create_posts.sql:1:1: error: another tool's section marker" "$work/forced.err"; echo $?) \
+    "a goose folder forced to the plain layout has its markers refused"
+# --load-extension: a file that is not there is named, once.
+"$sqlmig" check "$fixtures/bad/app-function/migrations" --load-extension "$work/none.so:init" 2> "$work/ext.err"
+ok $([ $? -eq 1 ] && [ "$(cat "$work/ext.err")" = "$work/none.so: error: cannot load the extension: No such file or directory" ]; echo $?) \
+    "a missing extension is named with the cause, on one line"
+# An empty folder compiles, with a note that says so.
+mkdir -p "$work/no-migrations"
+"$sqlmig" check "$work/no-migrations" > /dev/null 2> "$work/empty.err"
+ok $([ $? -eq 0 ] && [ "$(cat "$work/empty.err")" = "$work/no-migrations: note: no migration in this folder: the set is empty" ]; echo $?) \
+    "an empty folder gives a note, not silence"
+
 finish

@@ -90,7 +90,7 @@ ok $? "a rebuild after 'PRAGMA foreign_keys = ON' replays with foreign keys off:
 
 # check, new, --version.
 out=$("$sqlmig" check "$features" 2>/dev/null)
-ok $([ "$out" = "$features: 5 migrations replayed, 4 schema objects, a snapshot for fresh databases" ]; echo $?) "check reports what it replayed: $out"
+ok $([ "$out" = "$features: plain layout (no other tool's mark); 5 migrations replayed, 4 schema objects, a snapshot for fresh databases" ]; echo $?) "check reports what it replayed: $out"
 mkdir -p "$work/new"
 printf 'CREATE TABLE a (x);\n' > "$work/new/7_a.sql"
 out=$("$sqlmig" new "$work/new" add_b)

@@ -214,7 +214,7 @@ ok $([ $? -eq 2 ]; echo $?) "--no-snapshot and --snapshot-max together are a usa
 
 # check says it too.
 out=$("$sqlmig" check "$work/pure/m")
-ok $([ "$out" = "$work/pure/m: 2 migrations replayed, 1 schema object, a snapshot for fresh databases" ]
+ok $([ "$out" = "$work/pure/m: plain layout (no other tool's mark); 2 migrations replayed, 1 schema object, a snapshot for fresh databases" ]
      echo $?) "check: $out"
 out=$("$sqlmig" check "$work/random/m" 2>&1 >/dev/null)
 ok $(case $out in *"0002_b.sql: note: $depends"*) echo 0;; *) echo 1;; esac) "check prints the note"

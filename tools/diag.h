@@ -30,6 +30,27 @@ void diag_warning(const char *path, unsigned line, unsigned col, const char *fmt
 /* Report an error that concerns no file (a bad option, a failed write). */
 void diag_fatal(const char *fmt, ...) DIAG_PRINTF(1, 2);
 
+/*
+** Diagnostics held back until a whole folder is read, then printed sorted by
+** file (then line and column), each distinct message once: the same
+** message in several files is printed at the first of them, with the count
+** and the next few names. A folder of 248 misnamed files gives one line.
+*/
+struct diag_item;
+struct diag_list {
+    struct diag_item *items;
+    size_t count, cap;
+    int lost;              /* messages dropped for want of memory */
+};
+
+enum diag_kind { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
+
+void diag_add(struct diag_list *l, enum diag_kind kind, const char *path, unsigned line, unsigned col,
+              const char *fmt, ...) DIAG_PRINTF(6, 7);
+
+/* Print and empty the list; returns the number of errors it held. */
+size_t diag_flush(struct diag_list *l);
+
 /* Turn a byte offset inside `text` into a 1-based line and column. */
 void diag_position(const char *text, size_t offset, unsigned first_line,
                    unsigned *line, unsigned *col);

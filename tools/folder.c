@@ -1,13 +1,16 @@
 /*
-** folder.c — read a migrations folder (see folder.h).
+** folder.c — read a migrations folder (see folder.h): list it, let layout.c
+** say what each entry is, then read, split, pair and check the migrations.
 **
-** The order of readdir() is unspecified, so entries are sorted by numeric
-** version (then kind, then name) before anything is paired or emitted: the
-** output never depends on the file system.
+** The order of readdir() is unspecified, so entries are sorted by name and
+** pieces by version (then kind, then file) before anything is paired or
+** emitted: the output never depends on the file system. Problems are held
+** in a diag_list and printed sorted by file, each distinct one once.
 */
 #include "folder.h"
 
 #include "diag.h"
+#include "layout.h"
 #include "scan.h"
 #include "sha256.h"
 #include "sqlmig.h"
@@ -15,188 +18,78 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* A directory entry that is named like a migration. */
-struct entry {
-    int64_t version;
-    enum scan_name_kind kind;
-    char *file;
-    char *name;
-};
-
-static char *dup_range(const char *s, size_t len)
+static int by_name(const void *pa, const void *pb)
 {
-    char *p = malloc(len + 1);
-    if (p) {
-        memcpy(p, s, len);
-        p[len] = '\0';
-    }
-    return p;
+    return strcmp(((const struct layout_entry *)pa)->name, ((const struct layout_entry *)pb)->name);
 }
 
-static char *join_path(const char *dir, const char *file)
+/* Every entry of `dir` but "." and "..", sorted by name. */
+static struct layout_entry *list_dir(const char *dir, size_t *count, struct diag_list *d)
 {
-    size_t dl = strlen(dir), fl = strlen(file);
-    int slash = dl > 0 && dir[dl - 1] != '/';
-    char *p = malloc(dl + (size_t)slash + fl + 1);
-    if (p) {
-        memcpy(p, dir, dl);
-        if (slash)
-            p[dl] = '/';
-        memcpy(p + dl + (size_t)slash, file, fl + 1);
-    }
-    return p;
-}
+    DIR *dh = opendir(dir);
+    struct dirent *de;
+    struct layout_entry *list = NULL;
+    size_t n = 0, cap = 0;
 
-/* Read a whole file into a NUL-terminated heap buffer (the scanner's sentinel). */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0, first = 4096;
-    struct stat st;
-
-    if (!fp) {
-        diag_error(path, 0, 0, "cannot open: %s", strerror(errno));
+    *count = 0;
+    if (!dh) {
+        diag_add(d, DIAG_ERROR, dir, 0, 0, "cannot open the migrations folder: %s", strerror(errno));
         return NULL;
     }
-    /* Sized to the file, so that a thousand small migrations do not each
-    ** take (and touch) a large block; a file that grows meanwhile still fits. */
-    if (fstat(fileno(fp), &st) == 0 && st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX / 4)
-        first = (size_t)st.st_size + 1;
-    for (;;) {
-        size_t got;
-        if (cap == n) {
-            char *grown;
-            cap = cap ? cap * 2 : first;
-            grown = realloc(buf, cap + 1);
-            if (!grown) {
-                diag_error(path, 0, 0, "out of memory reading the file");
-                goto fail;
-            }
-            buf = grown;
-        }
-        got = fread(buf + n, 1, cap - n, fp);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp)) {
-        diag_error(path, 0, 0, "cannot read: %s", strerror(errno));
-        goto fail;
-    }
-    /* sqlite3_prepare_v2() takes an int length, and check.c passes the
-    ** text with its NUL: n + 1 must fit an int. */
-    if (n >= INT_MAX) {
-        diag_error(path, 0, 0, "the file is larger than 2 GiB, which SQLite cannot prepare");
-        goto fail;
-    }
-    fclose(fp);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-fail:
-    fclose(fp);
-    free(buf);
-    return NULL;
-}
-
-static int compare_entries(const void *pa, const void *pb)
-{
-    const struct entry *a = pa, *b = pb;
-    if (a->version != b->version)
-        return a->version < b->version ? -1 : 1;
-    if (a->kind != b->kind)
-        return a->kind < b->kind ? -1 : 1;
-    return strcmp(a->file, b->file);
-}
-
-/* List the migration-like entries of `dir`; report malformed names. */
-static int list_entries(const char *dir, struct entry **out, size_t *count)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    struct entry *list = NULL;
-    size_t n = 0, cap = 0;
-    int errors = 0;
-
-    if (!d) {
-        diag_error(dir, 0, 0, "cannot open the migrations folder: %s", strerror(errno));
-        return 1;
-    }
-    while ((errno = 0, de = readdir(d)) != NULL) {
-        struct scan_name sn;
+    while ((errno = 0, de = readdir(dh)) != NULL) {
         struct stat st;
         char *path;
 
-        scan_file_name(de->d_name, &sn);
-        if (sn.kind == SCAN_IGNORED)
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        path = join_path(dir, de->d_name);
-        if (!path) {
-            errors++;
-            diag_fatal("out of memory");
-            break;
-        }
-        if (stat(path, &st) != 0) {
-            diag_error(path, 0, 0, "cannot stat: %s", strerror(errno));
-            errors++;
-            free(path);
-            continue;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            /* A folder or device named like a migration is a mistake, not noise. */
-            diag_error(path, 0, 0, "named like a migration but is not a regular file");
-            errors++;
-            free(path);
-            continue;
-        }
-        if (sn.kind == SCAN_MALFORMED) {
-            diag_error(path, 0, 0, "malformed migration file name: %s", sn.problem);
-            errors++;
-            free(path);
-            continue;
-        }
-        free(path);
         if (n == cap) {
-            struct entry *grown;
+            struct layout_entry *grown;
             cap = cap ? cap * 2 : 64;
-            grown = realloc(list, cap * sizeof *list);
-            if (!grown) {
-                errors++;
-                diag_fatal("out of memory");
+            grown = realloc(list, cap * sizeof *grown);
+            if (!grown)
                 break;
-            }
             list = grown;
         }
-        list[n].version = sn.version;
-        list[n].kind = sn.kind;
-        list[n].file = strdup(de->d_name);
-        list[n].name = dup_range(de->d_name + sn.name_start, sn.name_end - sn.name_start);
-        if (!list[n].file || !list[n].name) {
-            free(list[n].file);
-            free(list[n].name);
-            errors++;
-            diag_fatal("out of memory");
+        memset(&list[n], 0, sizeof list[n]);
+        path = layout_join(dir, de->d_name);
+        if (!path || !(list[n].name = strdup(de->d_name))) {
+            free(path);
             break;
         }
+        if (stat(path, &st) == 0) {
+            list[n].is_dir = S_ISDIR(st.st_mode);
+            list[n].is_file = S_ISREG(st.st_mode);
+        } else if (de->d_name[0] != '.') {
+            diag_add(d, DIAG_ERROR, path, 0, 0, "cannot stat: %s", strerror(errno));
+        }
+        free(path);
         n++;
     }
-    if (errno != 0 && !errors) {
-        diag_error(dir, 0, 0, "cannot list the folder: %s", strerror(errno));
-        errors++;
-    }
-    closedir(d);
+    if (de != NULL)
+        diag_add(d, DIAG_ERROR, dir, 0, 0, "out of memory listing the folder");
+    else if (errno != 0)
+        diag_add(d, DIAG_ERROR, dir, 0, 0, "cannot list the folder: %s", strerror(errno));
+    closedir(dh);
     if (n > 1)
-        qsort(list, n, sizeof *list, compare_entries);
-    *out = list;
+        qsort(list, n, sizeof *list, by_name);
     *count = n;
-    return errors;
+    return list;
+}
+
+static void free_entries(struct layout_entry *list, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(list[i].name);
+        free(list[i].text);
+    }
+    free(list);
 }
 
 static int add_input(struct tool_folder *f, const char *path)
@@ -213,143 +106,362 @@ static int add_input(struct tool_folder *f, const char *path)
     return 0;
 }
 
-/* Read one migration text, record it as an input, and scan it for directives. */
-static int load_text(struct tool_folder *f, const char *path, char **text,
-                     size_t *len, struct scan_sql *scanned)
+static int compare_pieces(const void *pa, const void *pb)
 {
-    struct scan_sql ss;
+    const struct layout_piece *a = pa, *b = pb;
 
-    memset(scanned, 0, sizeof *scanned);
-    *text = read_file(path, len);
-    if (!*text)
+    if (a->version != b->version)
+        return a->version < b->version ? -1 : 1;
+    if (a->kind != b->kind)
+        return a->kind == SCAN_DOWN ? 1 : b->kind == SCAN_DOWN ? -1 : a->kind < b->kind ? -1 : 1;
+    return strcmp(a->file, b->file);
+}
+
+/* A piece's text: the listing's copy for a top-level file, else read now. */
+static char *take_text(const char *dir, struct layout_entry *es, size_t n, const char *file, size_t *len,
+                       struct diag_list *d)
+{
+    struct layout_entry key, *e;
+    char *path, *text;
+
+    key.name = (char *)file;
+    e = strchr(file, '/') ? NULL : bsearch(&key, es, n, sizeof *es, by_name);
+    if (e && e->text) {
+        text = e->text;
+        *len = e->len;
+        e->text = NULL;
+        return text;
+    }
+    path = layout_join(dir, file);
+    text = path ? layout_read_file(path, len, d) : NULL;
+    free(path);
+    return text;
+}
+
+static char *copy_range(const char *text, size_t from, size_t to)
+{
+    char *p = malloc(to - from + 1);
+
+    if (p) {
+        memcpy(p, text + from, to - from);
+        p[to - from] = '\0';
+    }
+    return p;
+}
+
+static unsigned line_at(const char *text, size_t offset)
+{
+    unsigned line, col;
+
+    diag_position(text, offset, 1, &line, &col);
+    return line;
+}
+
+/* What each tool does with a migration that holds no statement. */
+static const char *const empty_note[LAYOUT_COUNT] = {
+    NULL, /* plain: an error */
+    "sqlx runs it as a no-op", "golang-migrate skips it", "as goose does", "as dbmate does",
+    "as diesel does", "as Drizzle does", "as Flyway does",
+};
+
+/*
+** Read one migration's text (or its sections), scan it in the layout's
+** dialect, and fill m's up and down parts, flags and checksum.
+*/
+static int load(struct tool_folder *f, struct layout_entry *es, size_t n, struct tool_migration *m,
+                const struct layout_piece *up, const struct layout_piece *down, struct diag_list *d)
+{
+    enum scan_layout layout = (enum scan_layout)f->layout;
+    struct scan_sql ss;
+    size_t len;
+    unsigned line, col;
+    char *text = take_text(f->dir, es, n, m->file, &len, d);
+    int errors = 0;
+
+    if (text && layout == LAYOUT_FLYWAY)
+        text = layout_placeholders(text, &len, m->path, m->file, f->placeholders, f->placeholder_count, d);
+    if (!text)
         return 1;
-    if (add_input(f, path) != 0) {
-        diag_fatal("out of memory");
+    if (add_input(f, m->path) != 0) {
+        free(text);
+        diag_add(d, DIAG_ERROR, f->dir, 0, 0, "out of memory");
         return 1;
     }
-    scan_sql(*text, *len, &ss);
+    scan_sql_layout(layout, text, len, &ss);
     if (ss.problem) {
-        unsigned line, col;
-        diag_position(*text, ss.error_offset, 1, &line, &col);
-        diag_error(path, line, col, "%s", ss.problem);
+        diag_position(text, ss.error_offset, 1, &line, &col);
+        diag_add(d, DIAG_ERROR, m->path, line, col, "%s", ss.problem);
+        free(text);
         return 1;
     }
-    *scanned = ss;
-    return 0;
+    m->flags = ss.flags | up->flags;
+    if (up->kind == SCAN_SECTIONS) {
+        const struct scan_section *u = &ss.sections[0], *dn = ss.section_count > 1 ? &ss.sections[1] : NULL;
+        if (ss.section_count == 0) {
+            diag_add(d, DIAG_ERROR, m->path, 0, 0, layout == LAYOUT_GOOSE
+                     ? "no '-- +goose Up' annotation: goose needs one in every migration"
+                     : "no '-- migrate:up' marker: dbmate needs one in every migration");
+            free(text);
+            return 1;
+        }
+        if (ss.statements) {
+            diag_add(d, DIAG_ERROR, m->path, 1, 1, layout == LAYOUT_GOOSE
+                     ? "SQL before '-- +goose Up', which goose would not run: move it into the up section"
+                     : "SQL before '-- migrate:up', which dbmate refuses: move it into the up section");
+            errors++;
+        }
+        m->up = copy_range(text, u->body, u->end);
+        m->up_len = u->end - u->body;
+        m->up_line = line_at(text, u->body);
+        m->flags |= u->flags;
+        m->statements = u->stats.statements;
+        m->reshapes = u->stats.reshapes;
+        if (dn) {
+            m->down_file = strdup(m->file);
+            m->down_path = strdup(m->path);
+            m->down = copy_range(text, dn->body, dn->end);
+            m->down_len = dn->end - dn->body;
+            m->down_line = line_at(text, dn->body);
+        }
+        free(text);
+        if (!m->up || (dn && (!m->down || !m->down_file || !m->down_path))) {
+            diag_add(d, DIAG_ERROR, f->dir, 0, 0, "out of memory");
+            return errors + 1;
+        }
+    } else {
+        m->up = text;
+        m->up_len = len;
+        m->up_line = 1;
+        m->statements = ss.statements;
+        m->reshapes = ss.reshapes;
+    }
+    /* golang-migrate files may wrap themselves in BEGIN ... COMMIT: the
+    ** runner then skips that pair and runs the rest in its own transaction. */
+    if (layout == LAYOUT_GOLANG_MIGRATE && ss.wraps)
+        m->flags |= SQLMIG_WRAPPED;
+    if (!m->statements) {
+        if (!empty_note[layout]) {
+            diag_add(d, DIAG_ERROR, m->path, 0, 0, "empty migration: the file has no SQL statement "
+                     "(only blanks and comments)");
+            errors++;
+        } else {
+            diag_add(d, DIAG_NOTE, m->path, 0, 0, "the up part holds no statement: it is recorded as applied "
+                     "and runs nothing (%s)", empty_note[layout]);
+        }
+    }
+    sqlmig_checksum(m->up, m->up_len, m->checksum);
+
+    if (down) {
+        m->down_file = strdup(down->file);
+        m->down_path = layout_join(f->dir, down->file);
+        if (!m->down_file || !m->down_path) {
+            diag_add(d, DIAG_ERROR, f->dir, 0, 0, "out of memory");
+            return errors + 1;
+        }
+        m->down = take_text(f->dir, es, n, down->file, &m->down_len, d);
+        if (m->down && layout == LAYOUT_FLYWAY)
+            m->down = layout_placeholders(m->down, &m->down_len, m->down_path, m->down_file, f->placeholders,
+                                          f->placeholder_count, d);
+        m->down_line = 1;
+        if (!m->down || add_input(f, m->down_path) != 0)
+            return errors + 1;
+        scan_sql_layout(layout, m->down, m->down_len, &ss);
+        if (ss.problem) {
+            diag_position(m->down, ss.error_offset, 1, &line, &col);
+            diag_add(d, DIAG_ERROR, m->down_path, line, col, "%s", ss.problem);
+            errors++;
+        }
+    }
+    return errors;
 }
 
 /*
-** Turn the sorted entries into migrations: one plain file, or an up file
-** with an optional down file of the same version and name.
+** The up file a down file wants: its name with the last ".down." made
+** ".up.", or Flyway's U made V, or diesel's down.sql made up.sql; "" when
+** there is no such name.
 */
-static int build_migrations(struct tool_folder *f, struct entry *list, size_t n)
+static void expected_up(const char *down, char *out, size_t cap)
 {
-    size_t i = 0;
+    const char *p, *last = NULL;
+    size_t n = strlen(down);
+
+    for (p = strstr(down, ".down."); p; p = strstr(p + 1, ".down."))
+        last = p;
+    if (last)
+        snprintf(out, cap, "%.*s.up.%s", (int)(last - down), down, last + 6);
+    else if (n >= 8 && strcmp(down + n - 8, "down.sql") == 0)
+        snprintf(out, cap, "%.*sup.sql", (int)(n - 8), down);
+    else if (down[0] == 'U')
+        snprintf(out, cap, "V%s", down + 1);
+    else
+        out[0] = '\0';
+}
+
+/* Does this layout pair an up and a down file only when their names agree? */
+static int pairs_by_name(enum scan_layout layout)
+{
+    return layout == LAYOUT_PLAIN || layout == LAYOUT_SQLX;
+}
+
+/*
+** Turn the sorted pieces into migrations: per version, one up part (a plain
+** or up file, or a file with sections) and at most one down file.
+*/
+static int build_migrations(struct tool_folder *f, struct layout_entry *es, size_t n, struct layout_piece *ps,
+                            size_t count, struct diag_list *d)
+{
+    enum scan_layout layout = (enum scan_layout)f->layout;
+    size_t i = 0, k;
     int errors = 0;
 
-    f->items = calloc(n ? n : 1, sizeof *f->items);
+    f->items = calloc(count ? count : 1, sizeof *f->items);
     if (!f->items) {
-        diag_fatal("out of memory");
+        diag_add(d, DIAG_ERROR, f->dir, 0, 0, "out of memory");
         return 1;
     }
-    while (i < n) {
-        struct entry *e = &list[i];
+    while (i < count) {
+        struct layout_piece *e = &ps[i], *down = NULL;
         struct tool_migration *m;
         size_t j = i + 1;
-        struct scan_sql up, down;
+        char *path;
 
-        /* Every entry of one version: at most an up file and its down file. */
-        while (j < n && list[j].version == e->version)
+        while (j < count && ps[j].version == e->version)
             j++;
+        path = layout_join(f->dir, ps[j - 1].file);
         if (e->kind == SCAN_DOWN) {
-            char *path = join_path(f->dir, e->file);
-            diag_error(path ? path : e->file, 0, 0,
-                       "down migration without its up migration (expected %.*s.up.sql)",
-                       (int)(strlen(e->file) - 9), e->file);
-            free(path);
+            char want[600];
+            expected_up(e->file, want, sizeof want);
+            if (!want[0])
+                snprintf(want, sizeof want, "version %" PRId64, e->version);
+            diag_add(d, DIAG_ERROR, path ? path : e->file, 0, 0,
+                     "down migration without its up migration (expected %s)", want);
             errors++;
-            i = j;
-            continue;
-        }
-        if (j - i > 2 || (j - i == 2 && !(e->kind == SCAN_UP && list[i + 1].kind == SCAN_DOWN))) {
-            size_t k;
-            char *path = join_path(f->dir, list[i + 1].file);
-            fprintf(stderr, "%s: error: version %" PRId64 " is used by %zu files:",
-                    path ? path : list[i + 1].file, e->version, j - i);
-            for (k = i; k < j; k++)
-                fprintf(stderr, "%s %s", k == i ? "" : ",", list[k].file);
-            fprintf(stderr, " (one migration per version)\n");
-            free(path);
+        } else if (j - i > 2 || (j - i == 2 && (ps[i + 1].kind != SCAN_DOWN || e->kind == SCAN_SECTIONS ||
+                                                (e->kind == SCAN_PLAIN && layout != LAYOUT_FLYWAY)))) {
+            char files[600] = "";
+            size_t len = 0;
+            for (k = i; k < j && len < sizeof files; k++)
+                len += (size_t)snprintf(files + len, sizeof files - len, "%s%s", k == i ? "" : ", ", ps[k].file);
+            diag_add(d, DIAG_ERROR, path ? path : e->file, 0, 0,
+                     "version %" PRId64 " is used by %zu files: %s (one migration per version)", e->version, j - i,
+                     files);
             errors++;
-            i = j;
-            continue;
-        }
-        if (j - i == 2 && strcmp(e->name, list[i + 1].name) != 0) {
-            char *path = join_path(f->dir, list[i + 1].file);
-            diag_error(path ? path : list[i + 1].file, 0, 0,
-                       "down migration is named '%s' but its up migration %s is named '%s'",
-                       list[i + 1].name, e->file, e->name);
-            free(path);
-            errors++;
-            i = j;
-            continue;
-        }
-
-        m = &f->items[f->count++];
-        m->version = e->version;
-        m->up_line = 1;
-        m->name = e->name;
-        m->file = e->file;
-        e->name = e->file = NULL;
-        m->path = join_path(f->dir, m->file);
-        if (!m->path) {
-            diag_fatal("out of memory");
-            return errors + 1;
-        }
-        if (load_text(f, m->path, &m->up, &m->up_len, &up) != 0) {
+        } else if (j - i == 2 && pairs_by_name(layout) && strcmp(e->name, ps[i + 1].name) != 0) {
+            diag_add(d, DIAG_ERROR, path ? path : e->file, 0, 0,
+                     "down migration is named '%s' but its up migration %s is named '%s'", ps[i + 1].name,
+                     e->file, e->name);
             errors++;
         } else {
-            m->flags = up.flags;
-            m->statements = up.statements;
-            m->reshapes = up.reshapes;
-            sqlmig_checksum(m->up, m->up_len, m->checksum);
-        }
-        if (j - i == 2) {
-            m->down_file = list[i + 1].file;
-            list[i + 1].file = NULL;
-            m->down_path = join_path(f->dir, m->down_file);
-            if (!m->down_path) {
-                diag_fatal("out of memory");
+            down = j - i == 2 ? &ps[i + 1] : NULL;
+            m = &f->items[f->count++];
+            m->version = e->version;
+            m->name = e->name;
+            m->file = e->file;
+            e->name = e->file = NULL;
+            if (!(m->path = layout_join(f->dir, m->file))) {
+                free(path);
+                diag_add(d, DIAG_ERROR, f->dir, 0, 0, "out of memory");
                 return errors + 1;
             }
-            if (load_text(f, m->down_path, &m->down, &m->down_len, &down) != 0)
-                errors++;
+            errors += load(f, es, n, m, e, down, d);
         }
+        free(path);
         i = j;
     }
     return errors;
 }
 
-int folder_read(const char *dir, struct tool_folder *f)
+/*
+** dbmate sorts file names and diesel version strings, as text: where that
+** order is not the numeric one, the two tools would disagree on the history.
+*/
+static int same_order(const struct tool_folder *f, struct diag_list *d)
 {
-    struct entry *list = NULL;
-    size_t n = 0, i;
-    int errors;
+    size_t i;
 
+    if (f->layout != LAYOUT_DBMATE && f->layout != LAYOUT_DIESEL)
+        return 0;
+    for (i = 1; i < f->count; i++)
+        if (strcmp(f->items[i - 1].file, f->items[i].file) > 0) {
+            diag_add(d, DIAG_ERROR, f->items[i].path, 0, 0,
+                     "%s sorts names as text and runs this before %s, which has the higher version: give both "
+                     "versions the same number of digits", layout_name((enum scan_layout)f->layout),
+                     f->items[i - 1].file);
+            return 1;
+        }
+    return 0;
+}
+
+/*
+** Nothing silent: a folder where no migration was found is an error when
+** it holds sub-folders or SQL that were not placed, and a note when empty.
+*/
+static int nothing_found(const struct tool_folder *f, const struct layout_entry *es, size_t n,
+                         struct diag_list *d)
+{
+    char what[600] = "";
+    size_t i, len = 0, shown = 0, other = 0;
+
+    if (f->count > 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (es[i].name[0] == '.' || !(es[i].is_dir || strstr(es[i].name, ".sql") || strstr(es[i].name, ".SQL"))) {
+            other += es[i].name[0] != '.';
+            continue;
+        }
+        if (shown++ < 4 && len < sizeof what)
+            len += (size_t)snprintf(what + len, sizeof what - len, "%s%s%s", shown > 1 ? ", " : "", es[i].name,
+                                    es[i].is_dir ? "/" : "");
+    }
+    if (shown) {
+        diag_add(d, DIAG_ERROR, f->dir, 0, 0,
+                 "no migration found, but the folder holds %s%s, which the %s layout does not read: is it the "
+                 "right folder, or is the layout another (--layout NAME; see docs/layouts.md)?",
+                 what, shown > 4 ? ", ..." : "", layout_name((enum scan_layout)f->layout));
+        return 1;
+    }
+    diag_add(d, DIAG_NOTE, f->dir, 0, 0, "no migration in this folder%s: the set is empty",
+             other ? " (only files that are not SQL)" : "");
+    return 0;
+}
+
+int folder_read(const char *dir, int layout, struct tool_folder *f)
+{
+    struct diag_list d;
+    struct layout_entry *es;
+    struct layout_plan plan;
+    size_t n = 0, i, printed;
+    int errors = 0;
+
+    memset(&d, 0, sizeof d);
+    memset(&plan, 0, sizeof plan);
     f->dir = strdup(dir);
     if (!f->dir) {
         diag_fatal("out of memory");
         return 1;
     }
-    /* Keep going after a bad name, so one run reports every problem. */
-    errors = list_entries(dir, &list, &n);
-    errors += build_migrations(f, list, n);
-    for (i = 0; i < n; i++) {
-        free(list[i].file);
-        free(list[i].name);
+    es = list_dir(dir, &n, &d);
+    if (d.count == 0 || es) {
+        /* Keep going after a bad name, so one run reports every problem. */
+        errors += layout_plan(dir, es, n, (enum scan_layout)layout, &plan, &d);
+        f->layout = (int)plan.layout;
+        f->layout_why = strdup(plan.why);
+        for (i = 0; i < plan.extra_count; i++)
+            if (add_input(f, plan.extra_inputs[i]) != 0)
+                diag_add(&d, DIAG_ERROR, dir, 0, 0, "out of memory");
+        if (plan.layout != LAYOUT_COUNT) {
+            if (plan.count > 1)
+                qsort(plan.pieces, plan.count, sizeof *plan.pieces, compare_pieces);
+            errors += build_migrations(f, es, n, plan.pieces, plan.count, &d);
+            errors += same_order(f, &d);
+            if (!errors)
+                errors += nothing_found(f, es, n, &d);
+        }
     }
-    free(list);
-    return errors;
+    layout_plan_free(&plan);
+    free_entries(es, n);
+    printed = diag_flush(&d);
+    return printed ? (int)printed : errors ? 1 : 0;
 }
 
 void tool_folder_free(struct tool_folder *f)
@@ -379,6 +491,7 @@ void tool_folder_free(struct tool_folder *f)
     free(f->schema_sql);
     free(f->snapshot);
     free(f->snapshot_note);
+    free(f->layout_why);
     free(f->dir);
     memset(f, 0, sizeof *f);
 }

@@ -4,7 +4,10 @@
 **   sqlmig compile DIR --symbol NAME --output-c NAME.c --output-h NAME.h
 **                      [--depfile NAME.d] [--schema schema.sql]
 **                      [--no-snapshot | --snapshot-max BYTES]
-**   sqlmig check DIR          read and replay the folder, write nothing
+**                      [--layout NAME] [--load-extension FILE[:ENTRY]]...
+**                      [--placeholder NAME=VALUE]...
+**   sqlmig check DIR [--layout NAME] [--load-extension FILE[:ENTRY]]...
+**                    [--placeholder NAME=VALUE]...
 **   sqlmig new DIR NAME       create the next migration file in DIR
 **   sqlmig --version | --help
 */
@@ -15,6 +18,7 @@
 #include "diag.h"
 #include "emit.h"
 #include "folder.h"
+#include "layout.h"
 #include "replay.h"
 #include "scan.h"
 #include "sqlmig.h"
@@ -33,7 +37,10 @@ static const char usage_text[] =
     "usage: sqlmig compile DIR --symbol NAME --output-c FILE.c --output-h FILE.h\n"
     "                          [--depfile FILE.d] [--schema FILE.sql]\n"
     "                          [--no-snapshot | --snapshot-max BYTES]\n"
-    "       sqlmig check DIR\n"
+    "                          [--layout NAME] [--load-extension FILE[:ENTRY]]...\n"
+    "                          [--placeholder NAME=VALUE]...\n"
+    "       sqlmig check DIR [--layout NAME] [--load-extension FILE[:ENTRY]]...\n"
+    "                        [--placeholder NAME=VALUE]...\n"
     "       sqlmig new DIR NAME\n"
     "       sqlmig --version\n"
     "\n"
@@ -45,7 +52,12 @@ static const char usage_text[] =
     "         the final state, from which fresh databases are created at once;\n"
     "         by default only while it takes at most four times the migrations'\n"
     "         SQL plus 1 MiB.\n"
-    "check    the same reading and replay, without writing anything.\n"
+    "         --layout reads DIR as plain, sqlx, golang-migrate, goose, dbmate,\n"
+    "         diesel, drizzle or flyway (default: recognised from the folder).\n"
+    "         --load-extension gives the replay the application's SQL functions;\n"
+    "         --placeholder gives a Flyway ${NAME} its value.\n"
+    "check    the same reading and replay, without writing anything; prints the\n"
+    "         layout it read.\n"
     "new      create DIR/<next version>_NAME.sql, numbered after the newest one.\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -57,8 +69,17 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
+#define MAX_EXTENSIONS 16
+#define MAX_PLACEHOLDERS 64
+
 struct compile_args {
     const char *dir;
+    int layout;                  /* enum scan_layout; LAYOUT_COUNT: recognise */
+    const char *ext_files[MAX_EXTENSIONS];
+    const char *ext_entries[MAX_EXTENSIONS];
+    size_t ext_count;
+    const char *placeholders[MAX_PLACEHOLDERS];
+    size_t placeholder_count;
     const char *symbol;
     const char *output_c;
     const char *output_h;
@@ -197,6 +218,82 @@ static int outputs_apart(const struct compile_args *a, const struct tool_folder 
     return 0;
 }
 
+/*
+** --layout NAME and --load-extension FILE[:ENTRY], shared by compile and
+** check: 1 when argv[*i] was one (and *i moved past its value), 0 when it
+** is another, -1 after a usage error (already printed), -2 on no memory.
+*/
+static int reading_option(struct compile_args *a, int argc, char **argv, int *i, int *status)
+{
+    char *v, *colon;
+
+    if (strcmp(argv[*i], "--layout") != 0 && strcmp(argv[*i], "--load-extension") != 0 &&
+        strcmp(argv[*i], "--placeholder") != 0)
+        return 0;
+    if (*i + 1 >= argc) {
+        *status = usage_error("%s needs a value", argv[*i]);
+        return -1;
+    }
+    v = argv[++*i];
+    if (strcmp(argv[*i - 1], "--layout") == 0) {
+        a->layout = (int)layout_by_name(v);
+        if (a->layout == LAYOUT_COUNT) {
+            *status = usage_error("--layout '%s' is not one of plain, sqlx, golang-migrate, goose, dbmate, "
+                                  "diesel, drizzle, flyway", v);
+            return -1;
+        }
+        return 1;
+    }
+    if (strcmp(argv[*i - 1], "--placeholder") == 0) {
+        size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-");
+        if (n == 0 || v[n] != '=' || strpbrk(v + n, "\r\n")) {
+            *status = usage_error("--placeholder '%s' is not NAME=VALUE (a name of letters, digits, '_', "
+                                  "'.', ':' or '-'; a value on one line)", v);
+            return -1;
+        }
+        if (a->placeholder_count == MAX_PLACEHOLDERS) {
+            *status = usage_error("more than 64 --placeholder (at '%s')", v);
+            return -1;
+        }
+        a->placeholders[a->placeholder_count++] = v;
+        return 1;
+    }
+    if (a->ext_count == MAX_EXTENSIONS) {
+        *status = usage_error("more than 16 --load-extension (at '%s')", v);
+        return -1;
+    }
+    /* FILE:ENTRY when what follows the last ':' is a C name, not a path;
+    ** the argument is cut there, in place. */
+    colon = strrchr(v, ':');
+    if (colon && colon[1] && colon != v && strspn(colon + 1, "abcdefghijklmnopqrstuvwxyz"
+                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(colon + 1)) {
+        *colon = '\0';
+        a->ext_entries[a->ext_count] = colon + 1;
+    }
+    a->ext_files[a->ext_count++] = v;
+    return 1;
+}
+
+/* Read the folder as the arguments say. */
+static int read_folder(const struct compile_args *a, struct tool_folder *f)
+{
+    int rc;
+
+    memset(f, 0, sizeof *f);
+    f->extensions = a->ext_files;
+    f->extension_entries = a->ext_entries;
+    f->extension_count = a->ext_count;
+    f->placeholders = a->placeholders;
+    f->placeholder_count = a->placeholder_count;
+    rc = folder_read(a->dir, a->layout, f);
+    if (rc == 0 && a->placeholder_count && f->layout != LAYOUT_FLYWAY) {
+        diag_error(a->dir, 0, 0, "--placeholder is for Flyway folders, and this one is read as %s",
+                   layout_name((enum scan_layout)f->layout));
+        rc = 1;
+    }
+    return rc;
+}
+
 static int cmd_compile(int argc, char **argv)
 {
     struct compile_args a;
@@ -205,8 +302,14 @@ static int cmd_compile(int argc, char **argv)
     int i, rc;
 
     memset(&a, 0, sizeof a);
+    a.layout = LAYOUT_COUNT;
     for (i = 0; i < argc; i++) {
         const char **slot = NULL;
+        int status = 2, r = reading_option(&a, argc, argv, &i, &status);
+        if (r < 0)
+            return status;
+        if (r > 0)
+            continue;
         if (strcmp(argv[i], "--symbol") == 0)
             slot = &a.symbol;
         else if (strcmp(argv[i], "--output-c") == 0)
@@ -254,8 +357,7 @@ static int cmd_compile(int argc, char **argv)
             return usage_error("compile: %s", "--no-snapshot and --snapshot-max exclude each other");
     }
 
-    memset(&f, 0, sizeof f);
-    rc = folder_read(a.dir, &f);
+    rc = read_folder(&a, &f);
     if (rc == 0 && outputs_apart(&a, &f) != 0) {
         tool_folder_free(&f); /* nothing written, nothing removed */
         return 1;
@@ -276,18 +378,33 @@ static int cmd_compile(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
+    struct compile_args a;
     struct tool_folder f;
-    int rc;
+    int i, rc;
 
-    if (argc != 1)
-        return usage_error("check: %s", "expected exactly one folder");
-    memset(&f, 0, sizeof f);
-    rc = folder_read(argv[0], &f);
+    memset(&a, 0, sizeof a);
+    a.layout = LAYOUT_COUNT;
+    for (i = 0; i < argc; i++) {
+        int status = 2, r = reading_option(&a, argc, argv, &i, &status);
+        if (r < 0)
+            return status;
+        if (r > 0)
+            continue;
+        if ((argv[i][0] == '-' && argv[i][1] != '\0'))
+            return usage_error("check: unknown option '%s'", argv[i]);
+        if (a.dir)
+            return usage_error("check: more than one folder given ('%s')", argv[i]);
+        a.dir = argv[i];
+    }
+    if (!a.dir)
+        return usage_error("check: %s", "no migrations folder given");
+    rc = read_folder(&a, &f);
     if (rc == 0)
         rc = replay_folder(&f, 1, 0);
     if (rc == 0)
-        printf("%s: %zu migration%s replayed, %zu schema object%s, %s\n", argv[0], f.count,
-               f.count == 1 ? "" : "s", f.object_count, f.object_count == 1 ? "" : "s",
+        printf("%s: %s layout (%s); %zu migration%s replayed, %zu schema object%s, %s\n", a.dir,
+               layout_name((enum scan_layout)f.layout), f.layout_why, f.count, f.count == 1 ? "" : "s",
+               f.object_count, f.object_count == 1 ? "" : "s",
                f.snapshot ? "a snapshot for fresh databases" : "no snapshot");
     tool_folder_free(&f);
     return rc ? 1 : 0;
@@ -311,7 +428,7 @@ static int cmd_new(int argc, char **argv)
     if (argc != 2)
         return usage_error("new: %s", "expected a folder and a name");
     memset(&f, 0, sizeof f);
-    if (folder_read(argv[0], &f) != 0) {
+    if (folder_read(argv[0], LAYOUT_COUNT, &f) != 0) {
         tool_folder_free(&f);
         return 1;
     }

@@ -393,32 +393,50 @@ static int x_full_pathname(sqlite3_vfs *v, const char *name, int n, char *out)
     return SQLITE_OK;
 }
 
+/*
+** Shared libraries: only those named in m->libraries, opened by the
+** machine's own VFS. SQLite also tries the name with ".so" added.
+*/
 static void *x_dlopen(sqlite3_vfs *v, const char *name)
 {
-    (void)v;
-    (void)name;
+    const struct memvfs *m = of(v);
+    sqlite3_vfs *os = sqlite3_vfs_find(NULL);
+    size_t i, n;
+
+    for (i = 0; os && name && i < m->library_count; i++) {
+        n = strlen(m->libraries[i]);
+        if (strncmp(name, m->libraries[i], n) == 0 && (name[n] == '\0' || strcmp(name + n, ".so") == 0))
+            return os->xDlOpen(os, name);
+    }
     return NULL;
 }
 
 static void x_dlerror(sqlite3_vfs *v, int n, char *out)
 {
+    sqlite3_vfs *os = sqlite3_vfs_find(NULL);
+
     (void)v;
-    if (n > 0)
-        snprintf(out, (size_t)n, "the replay loads no extension");
+    if (os)
+        os->xDlError(os, n, out);
+    else if (n > 0)
+        snprintf(out, (size_t)n, "the replay loads no other extension");
 }
 
 static void (*x_dlsym(sqlite3_vfs *v, void *lib, const char *sym))(void)
 {
+    sqlite3_vfs *os = sqlite3_vfs_find(NULL);
+
     (void)v;
-    (void)lib;
-    (void)sym;
-    return NULL;
+    return os ? os->xDlSym(os, lib, sym) : NULL;
 }
 
 static void x_dlclose(sqlite3_vfs *v, void *lib)
 {
+    sqlite3_vfs *os = sqlite3_vfs_find(NULL);
+
     (void)v;
-    (void)lib;
+    if (os)
+        os->xDlClose(os, lib);
 }
 
 /* splitmix64: the same bytes for the same seed, on every machine. */

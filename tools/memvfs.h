@@ -6,7 +6,9 @@
 ** tool's, and the runtime's own, which it opens by the file's name through
 ** the same VFS) share one database, with SQLite's locks and a WAL index
 ** between them. No file of the machine is ever opened: an ATTACH or a
-** VACUUM INTO in a migration gets a file of this VFS. Each instance has its
+** VACUUM INTO in a migration gets a file of this VFS. The only exception
+** is a shared library named in `libraries`, for the application's SQL
+** functions. Each instance has its
 ** own clock and random bytes, which make one replay's conditions. One
 ** thread at a time.
 */
@@ -14,6 +16,7 @@
 #define SQLMIG_MEMVFS_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct memvfs_file;
@@ -25,6 +28,10 @@ struct memvfs {
     uint64_t random;        /* state of xRandomness */
     struct memvfs_file *files;
     int registered;
+    /* The shared libraries that sqlite3_load_extension() may open through
+    ** it: the ones given to `sqlmig compile --load-extension`, no other. */
+    const char *const *libraries;
+    size_t library_count;
 };
 
 /*

@@ -23,8 +23,9 @@ struct tool_migration {
     char *down_path;
     char *down;
     size_t down_len;
+    unsigned down_line;  /* line of down_file on which `down` starts */
     char checksum[65];   /* SHA-256 of `up` with CRLF read as LF, hex */
-    unsigned flags;      /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH */
+    unsigned flags;      /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH, SQLMIG_WRAPPED */
     int statements;      /* the up-SQL has a statement, not only comments */
     int reshapes;        /* its text drops or alters something (scan.h) */
 };
@@ -39,6 +40,8 @@ struct tool_object {
 /* Everything compile reads and computes. */
 struct tool_folder {
     char *dir;                        /* the folder as given */
+    int layout;                       /* enum scan_layout (scan.h) */
+    char *layout_why;                 /* how it was recognised */
     struct tool_migration *items;     /* sorted by version */
     size_t count;
     char **inputs;                    /* every file read, for the depfile */
@@ -53,6 +56,11 @@ struct tool_folder {
     unsigned snapshot_auto_vacuum;    /* file settings the history leaves: see */
                                       /* struct sqlmig_set in sqlmig.h */
     unsigned snapshot_wal;
+    const char *const *extensions;    /* --load-extension FILE[:ENTRY]: the FILEs, and */
+    const char *const *extension_entries; /* the ENTRYs (NULL: SQLite's default name), */
+    size_t extension_count;           /* loaded into every connection of the replays */
+    const char *const *placeholders;  /* --placeholder NAME=VALUE (Flyway) */
+    size_t placeholder_count;
 };
 
 void tool_folder_free(struct tool_folder *f);

@@ -23,10 +23,12 @@
 #include "sqlmig.h"
 
 #include <sqlite3.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* The replays' ledgers: names no history gives a table of its own. */
@@ -111,6 +113,7 @@ struct replay {
     struct dangling *dangling;    /* the first replay warns of dangling references */
     int trouble;                  /* a hook ran out of memory or met an error: stop */
     int from_snapshot;            /* the runtime said it created the database from the snapshot */
+    int said_extension;           /* a failed --load-extension was reported */
 };
 
 /* ---- interned names --------------------------------------------------- */
@@ -268,10 +271,50 @@ static int shift_connection(sqlite3 *conn)
                               "INSERT INTO temp.sqlmig_shift VALUES (1), (2), (3)", NULL, NULL, NULL);
 }
 
+/*
+** The application's SQL functions: each --load-extension FILE[:ENTRY], with
+** loading enabled for the C API only (a migration's load_extension() stays
+** refused) and only while these load.
+*/
+static int load_extensions(struct replay *r, sqlite3 *conn)
+{
+    size_t i;
+    struct stat st;
+    int rc = sqlite3_db_config(conn, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, NULL);
+
+    for (i = 0; rc == SQLITE_OK && i < r->f->extension_count; i++) {
+        const char *file = r->f->extensions[i];
+        char *err = NULL;
+
+        /* SQLite's own message would be about FILE.so, its second try. */
+        if (stat(file, &st) != 0) {
+            if (!r->said_extension)
+                diag_error(file, 0, 0, "cannot load the extension: %s", strerror(errno));
+            r->said_extension = 1;
+            rc = SQLITE_ERROR;
+            break;
+        }
+        rc = sqlite3_load_extension(conn, file, r->f->extension_entries[i], &err);
+        if (rc != SQLITE_OK && !r->said_extension) {
+            diag_error(file, 0, 0, "cannot load the extension: %s", err ? err : sqlite3_errstr(rc));
+            r->said_extension = 1;
+        }
+        sqlite3_free(err);
+    }
+    if (sqlite3_db_config(conn, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL) != SQLITE_OK)
+        rc = SQLITE_ERROR;
+    return rc;
+}
+
 static int on_connect(void *ctx, sqlite3 *conn)
 {
     struct replay *r = ctx;
-    int rc = SQLITE_OK;
+    int rc = r->f->extension_count ? load_extensions(r, conn) : SQLITE_OK;
+
+    if (rc != SQLITE_OK) {
+        r->trouble = 1;
+        return 1;
+    }
 
     if (sqlite3_create_function(conn, "random", 0, SQLITE_UTF8, r, fn_random, NULL, NULL) != SQLITE_OK
         || sqlite3_create_function(conn, "randomblob", 1, SQLITE_UTF8, r, fn_randomblob, NULL, NULL) != SQLITE_OK)
@@ -591,6 +634,7 @@ static int replay_run(struct replay *r, const struct sqlmig_set *set, unsigned f
     sqlite3_test_control(SQLITE_TESTCTRL_PRNG_SEED, (int)(c->seed & 0x7fffffff), NULL);
     r->prng = c->seed;
     if (memvfs_open(&r->vfs, c->vfs, c->clock_ms, c->seed) != SQLITE_OK
+        || (r->vfs.libraries = r->f->extensions, r->vfs.library_count = r->f->extension_count, 0)
         || sqlite3_open_v2(c->path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, c->vfs) != SQLITE_OK
         || sqlite3_exec(r->db, c->file, NULL, NULL, NULL) != SQLITE_OK) {
         diag_fatal("cannot open the replay's in-memory database: %s", r->db ? sqlite3_errmsg(r->db) : "out of memory");
@@ -605,6 +649,8 @@ static int replay_run(struct replay *r, const struct sqlmig_set *set, unsigned f
     o.log = on_log;
     o.log_ctx = r;
     rc = sqlmig_migrate(r->db, set, &o, res);
+    if (r->said_extension) /* already said, naming the file */
+        return -1;
     if (r->trouble && !r->differs) {
         diag_fatal("the replay failed: %s", rc ? res->message : "out of memory");
         return -1;
@@ -632,8 +678,12 @@ static void print_failure(const struct tool_folder *f, const sqlmig_result *res)
         diag_fatal("%s", res->message);
         return;
     }
-    diag_error(m->path, (unsigned)res->line, (unsigned)res->column, "%.*s", (int)res->cause_len,
-               res->message + res->cause_at);
+    /* A function the application registers at run time is missing here. */
+    diag_error(m->path, (unsigned)res->line, (unsigned)res->column, "%.*s%s", (int)res->cause_len,
+               res->message + res->cause_at,
+               strncmp(res->message + res->cause_at, "no such function: ", 18) == 0
+               ? " (if the program registers it, give the replay the same function: "
+                 "sqlmig compile --load-extension FILE[:ENTRY])" : "");
 }
 
 /* ---- what the replay reached ------------------------------------------------ */
@@ -969,10 +1019,6 @@ int replay_folder(struct tool_folder *f, int snapshot, size_t snapshot_max)
     }
     for (i = 0; i < f->count; i++) {
         struct tool_migration *m = &f->items[i];
-        if (!m->statements) {
-            diag_error(m->path, 0, 0, "empty migration: the file has no SQL statement (only blanks and comments)");
-            problems++;
-        }
         ms[i].version = m->version;
         ms[i].name = m->name;
         ms[i].file = m->file;

@@ -309,15 +309,24 @@ static int same_name_part(const struct file *a, const struct file *b)
 }
 
 /*
-** Should folder_read() accept these files? Every name that is not ignored
-** must be a regular file and a well-formed migration name; each version
-** must belong to one plain file, one up file, or an up file and a down file
-** of the same name; no migration text may have a problem.
+** Should folder_read() accept these files (read in the plain layout)? Every
+** name that is not ignored must be a regular file and a well-formed
+** migration name; each version must belong to one plain file, one up file,
+** or an up file and a down file of the same name; no migration text may
+** have a problem, and every up part needs a statement. A folder without a
+** migration must not hold a sub-folder or a name with ".sql" in it.
 */
 static int folder_should_read(const struct file *files, size_t n)
 {
-    size_t i, j;
+    size_t i, j, migrations = 0, unplaced = 0;
 
+    for (i = 0; i < n; i++) {
+        migrations += is_migration(&files[i]);
+        unplaced += files[i].name[0] != '.' &&
+                    (files[i].is_dir || strstr(files[i].name, ".sql") || strstr(files[i].name, ".SQL"));
+    }
+    if (migrations == 0 && unplaced > 0)
+        return 0;
     for (i = 0; i < n; i++) {
         const struct file *f = &files[i];
         size_t plain = 0, up = 0, down = 0;
@@ -325,7 +334,8 @@ static int folder_should_read(const struct file *files, size_t n)
 
         if (f->sn.kind == SCAN_IGNORED)
             continue;
-        if (f->is_dir || f->sn.kind == SCAN_MALFORMED || f->ss.problem)
+        if (f->is_dir || f->sn.kind == SCAN_MALFORMED || f->ss.problem ||
+            (f->sn.kind != SCAN_DOWN && !f->ss.statements))
             return 0;
         for (j = 0; j < n; j++) {
             const struct file *g = &files[j];
@@ -664,7 +674,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Keep what the pipeline says on stderr, to check how it says it. */
     saved_stderr = capture_stderr();
     memset(&tf, 0, sizeof tf);
-    problems = folder_read(folder, &tf);
+    problems = folder_read(folder, LAYOUT_PLAIN, &tf);
     if (problems < 0 || (problems == 0) != expected)
         fail(expected ? "folder_read refused a good folder" : "folder_read took a bad folder",
              NULL);
@@ -676,7 +686,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A replayed history has a snapshot or a note saying why not. */
         if (problems == 0 && tf.count > 0 && (tf.snapshot == NULL) == (tf.snapshot_note == NULL))
             fail("a replayed history has both or neither of a snapshot and a note", NULL);
-        noted = problems == 0 && tf.snapshot_note != NULL;
+        /* The one note: why there is no snapshot, or that the set is empty. */
+        noted = problems == 0 && (tf.snapshot_note != NULL || tf.count == 0);
     }
     tool_folder_free(&tf);
     said = restore_stderr(saved_stderr, &said_len);
@@ -684,7 +695,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ** there is no snapshot, each on a line of its own. */
     if (problems == 0 && !only_notes_and_warnings(said, noted, files, n))
         fail("a successful compile printed something other than its warnings and note", said);
-    if (problems != 0 && !names_a_file(first_error(said, files, n), "error", files, n))
+    /* A folder that holds no migration but SQL-looking names is blamed as a
+    ** whole: the folder itself is named. */
+    if (problems != 0 && !names_a_file(first_error(said, files, n), "error", files, n) &&
+        !(strncmp(first_error(said, files, n), folder, strlen(folder)) == 0 &&
+          strncmp(first_error(said, files, n) + strlen(folder), ": error: no migration found, ", 29) == 0))
         fail("a failure whose first error does not name a file of the folder", said);
     free(said);
 
