@@ -1995,7 +1995,9 @@ yy212:
 		case 'R': goto yy218;
 		case 'U': goto yy219;
 		case 'V': goto yy220;
-		case '~': goto yy221;
+		case 'a': goto yy221;
+		case 'b': goto yy222;
+		case '~': goto yy223;
 		default: goto yy215;
 	}
 yy214:
@@ -2006,18 +2008,18 @@ yy215:
 yy216:
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy222;
-		case '~': goto yy221;
+		case '.': goto yy224;
+		case '~': goto yy223;
 		default: goto yy215;
 	}
 yy217:
 	yych = *++cur;
-	if (yych <= 0x00) goto yy223;
+	if (yych <= 0x00) goto yy225;
 	goto yy217;
 yy218:
 	yych = *++cur;
 	switch (yych) {
-		case '_': goto yy224;
+		case '_': goto yy226;
 		default: goto yy216;
 	}
 yy219:
@@ -2032,7 +2034,7 @@ yy219:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy225;
+		case '9': goto yy227;
 		default: goto yy216;
 	}
 yy220:
@@ -2047,156 +2049,121 @@ yy220:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy226;
+		case '9': goto yy228;
 		default: goto yy216;
 	}
 yy221:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy223;
-		case '.': goto yy222;
-		case '~': goto yy221;
-		default: goto yy215;
+		case 'f': goto yy229;
+		default: goto yy216;
 	}
 yy222:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy222;
-		case 'S':
-		case 's': goto yy227;
-		case '~': goto yy221;
-		default: goto yy215;
+		case 'e': goto yy230;
+		default: goto yy216;
 	}
 yy223:
-	++cur;
-	{ out->kind = SCAN_IGNORED; return; }
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy225;
+		case '.': goto yy224;
+		case '~': goto yy223;
+		default: goto yy215;
+	}
 yy224:
 	yych = *++cur;
 	switch (yych) {
-		case '_': goto yy228;
-		default: goto yy216;
-	}
-yy225:
-	yych = *++cur;
-	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy229;
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy225;
-		case '_': goto yy230;
-		case '~': goto yy221;
+		case '.': goto yy224;
+		case 'S':
+		case 's': goto yy231;
+		case '~': goto yy223;
 		default: goto yy215;
 	}
+yy225:
+	++cur;
+	{ out->kind = SCAN_IGNORED; return; }
 yy226:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy231;
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy226;
 		case '_': goto yy232;
-		case '~': goto yy221;
-		default: goto yy215;
+		default: goto yy216;
 	}
 yy227:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy222;
-		case 'Q':
-		case 'q': goto yy233;
-		case '~': goto yy221;
+		case '.': goto yy233;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy227;
+		case '_': goto yy234;
+		case '~': goto yy223;
 		default: goto yy215;
 	}
 yy228:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy234;
-		case '~': goto yy235;
-		default: goto yy228;
+		case '.': goto yy235;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy228;
+		case '_': goto yy236;
+		case '~': goto yy223;
+		default: goto yy215;
 	}
 yy229:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy222;
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy225;
-		case 'S':
-		case 's': goto yy227;
-		case '~': goto yy221;
-		default: goto yy215;
+		case 't': goto yy237;
+		default: goto yy216;
 	}
 yy230:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy222;
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy225;
-		case '_': goto yy236;
-		case '~': goto yy221;
-		default: goto yy215;
+		case 'f': goto yy238;
+		default: goto yy216;
 	}
 yy231:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy222;
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy226;
-		case 'S':
-		case 's': goto yy227;
-		case '~': goto yy221;
+		case '.': goto yy224;
+		case 'Q':
+		case 'q': goto yy239;
+		case '~': goto yy223;
 		default: goto yy215;
 	}
 yy232:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy222;
+		case '.': goto yy240;
+		case '~': goto yy241;
+		default: goto yy232;
+	}
+yy233:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy224;
 		case '0':
 		case '1':
 		case '2':
@@ -2206,287 +2173,588 @@ yy232:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy226;
-		case '_': goto yy237;
-		case '~': goto yy221;
-		default: goto yy215;
-	}
-yy233:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy222;
-		case 'L':
-		case 'l': goto yy238;
-		case '~': goto yy221;
+		case '9': goto yy227;
+		case 'S':
+		case 's': goto yy231;
+		case '~': goto yy223;
 		default: goto yy215;
 	}
 yy234:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy234;
-		case 'S': goto yy239;
-		case 's': goto yy240;
-		case '~': goto yy235;
-		default: goto yy228;
+		case '.': goto yy224;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy227;
+		case '_': goto yy242;
+		case '~': goto yy223;
+		default: goto yy215;
 	}
 yy235:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy223;
-		case '.': goto yy234;
-		case '~': goto yy235;
-		default: goto yy228;
+		case 0x00: goto yy214;
+		case '.': goto yy224;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy228;
+		case 'S':
+		case 's': goto yy231;
+		case '~': goto yy223;
+		default: goto yy215;
 	}
 yy236:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy241;
-		case '~': goto yy242;
-		default: goto yy236;
+		case '.': goto yy224;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy228;
+		case '_': goto yy243;
+		case '~': goto yy223;
+		default: goto yy215;
 	}
 yy237:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy243;
-		case '~': goto yy244;
-		default: goto yy237;
+		case 'e': goto yy244;
+		default: goto yy216;
 	}
 yy238:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy245;
-		case '.': goto yy222;
-		case '~': goto yy221;
-		default: goto yy215;
+		case 'o': goto yy245;
+		default: goto yy216;
 	}
 yy239:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy234;
-		case 'Q':
-		case 'q': goto yy246;
-		case '~': goto yy235;
-		default: goto yy228;
+		case '.': goto yy224;
+		case 'L':
+		case 'l': goto yy246;
+		case '~': goto yy223;
+		default: goto yy215;
 	}
 yy240:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy234;
-		case 'Q': goto yy246;
-		case 'q': goto yy247;
-		case '~': goto yy235;
-		default: goto yy228;
+		case '.': goto yy240;
+		case 'S': goto yy247;
+		case 's': goto yy248;
+		case '~': goto yy241;
+		default: goto yy232;
 	}
 yy241:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy241;
-		case 'S': goto yy248;
-		case 's': goto yy249;
-		case '~': goto yy242;
-		default: goto yy236;
+		case 0x00: goto yy225;
+		case '.': goto yy240;
+		case '~': goto yy241;
+		default: goto yy232;
 	}
 yy242:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy223;
-		case '.': goto yy241;
-		case '~': goto yy242;
-		default: goto yy236;
+		case 0x00: goto yy214;
+		case '.': goto yy249;
+		case '~': goto yy250;
+		default: goto yy242;
 	}
 yy243:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy243;
-		case 'S': goto yy250;
-		case 's': goto yy251;
-		case '~': goto yy244;
-		default: goto yy237;
+		case '.': goto yy251;
+		case '~': goto yy252;
+		default: goto yy243;
 	}
 yy244:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy223;
-		case '.': goto yy243;
-		case '~': goto yy244;
-		default: goto yy237;
+		case 'r': goto yy253;
+		default: goto yy216;
 	}
 yy245:
+	yych = *++cur;
+	switch (yych) {
+		case 'r': goto yy254;
+		default: goto yy216;
+	}
+yy246:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy255;
+		case '.': goto yy224;
+		case '~': goto yy223;
+		default: goto yy215;
+	}
+yy247:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy240;
+		case 'Q':
+		case 'q': goto yy256;
+		case '~': goto yy241;
+		default: goto yy232;
+	}
+yy248:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy240;
+		case 'Q': goto yy256;
+		case 'q': goto yy257;
+		case '~': goto yy241;
+		default: goto yy232;
+	}
+yy249:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy249;
+		case 'S': goto yy258;
+		case 's': goto yy259;
+		case '~': goto yy250;
+		default: goto yy242;
+	}
+yy250:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy225;
+		case '.': goto yy249;
+		case '~': goto yy250;
+		default: goto yy242;
+	}
+yy251:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy251;
+		case 'S': goto yy260;
+		case 's': goto yy261;
+		case '~': goto yy252;
+		default: goto yy243;
+	}
+yy252:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy225;
+		case '.': goto yy251;
+		case '~': goto yy252;
+		default: goto yy243;
+	}
+yy253:
+	yych = *++cur;
+	switch (yych) {
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'G':
+		case 'H':
+		case 'I':
+		case 'J':
+		case 'K':
+		case 'L':
+		case 'M':
+		case 'N':
+		case 'O':
+		case 'P':
+		case 'Q':
+		case 'R':
+		case 'S':
+		case 'T':
+		case 'U':
+		case 'V':
+		case 'W':
+		case 'X':
+		case 'Y':
+		case 'Z': goto yy262;
+		default: goto yy216;
+	}
+yy254:
+	yych = *++cur;
+	switch (yych) {
+		case 'e': goto yy253;
+		default: goto yy216;
+	}
+yy255:
 	++cur;
 	{
             malformed(out, "a Flyway file is named V<version>__<description>.sql (or U for undo), the version "
                            "digits separated by '.' or '_'");
             return;
         }
-yy246:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy234;
-		case 'L':
-		case 'l': goto yy252;
-		case '~': goto yy235;
-		default: goto yy228;
-	}
-yy247:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy234;
-		case 'L': goto yy252;
-		case 'l': goto yy253;
-		case '~': goto yy235;
-		default: goto yy228;
-	}
-yy248:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy241;
-		case 'Q':
-		case 'q': goto yy254;
-		case '~': goto yy242;
-		default: goto yy236;
-	}
-yy249:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy241;
-		case 'Q': goto yy254;
-		case 'q': goto yy255;
-		case '~': goto yy242;
-		default: goto yy236;
-	}
-yy250:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy243;
-		case 'Q':
-		case 'q': goto yy256;
-		case '~': goto yy244;
-		default: goto yy237;
-	}
-yy251:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy243;
-		case 'Q': goto yy256;
-		case 'q': goto yy257;
-		case '~': goto yy244;
-		default: goto yy237;
-	}
-yy252:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy245;
-		case '.': goto yy234;
-		case '~': goto yy235;
-		default: goto yy228;
-	}
-yy253:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy258;
-		case '.': goto yy234;
-		case '~': goto yy235;
-		default: goto yy228;
-	}
-yy254:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy241;
-		case 'L':
-		case 'l': goto yy259;
-		case '~': goto yy242;
-		default: goto yy236;
-	}
-yy255:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy241;
-		case 'L': goto yy259;
-		case 'l': goto yy260;
-		case '~': goto yy242;
-		default: goto yy236;
-	}
 yy256:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy243;
+		case '.': goto yy240;
 		case 'L':
-		case 'l': goto yy261;
-		case '~': goto yy244;
-		default: goto yy237;
+		case 'l': goto yy263;
+		case '~': goto yy241;
+		default: goto yy232;
 	}
 yy257:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy243;
-		case 'L': goto yy261;
-		case 'l': goto yy262;
-		case '~': goto yy244;
-		default: goto yy237;
+		case '.': goto yy240;
+		case 'L': goto yy263;
+		case 'l': goto yy264;
+		case '~': goto yy241;
+		default: goto yy232;
 	}
 yy258:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy249;
+		case 'Q':
+		case 'q': goto yy265;
+		case '~': goto yy250;
+		default: goto yy242;
+	}
+yy259:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy249;
+		case 'Q': goto yy265;
+		case 'q': goto yy266;
+		case '~': goto yy250;
+		default: goto yy242;
+	}
+yy260:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy251;
+		case 'Q':
+		case 'q': goto yy267;
+		case '~': goto yy252;
+		default: goto yy243;
+	}
+yy261:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy251;
+		case 'Q': goto yy267;
+		case 'q': goto yy268;
+		case '~': goto yy252;
+		default: goto yy243;
+	}
+yy262:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy269;
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'G':
+		case 'H':
+		case 'I':
+		case 'J':
+		case 'K':
+		case 'L':
+		case 'M':
+		case 'N':
+		case 'O':
+		case 'P':
+		case 'Q':
+		case 'R':
+		case 'S':
+		case 'T':
+		case 'U':
+		case 'V':
+		case 'W':
+		case 'X':
+		case 'Y':
+		case 'Z':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f':
+		case 'g':
+		case 'h':
+		case 'i':
+		case 'j':
+		case 'k':
+		case 'l':
+		case 'm':
+		case 'n':
+		case 'o':
+		case 'p':
+		case 'q':
+		case 'r':
+		case 's':
+		case 't':
+		case 'u':
+		case 'v':
+		case 'w':
+		case 'x':
+		case 'y':
+		case 'z': goto yy262;
+		case '_': goto yy270;
+		case '~': goto yy223;
+		default: goto yy215;
+	}
+yy263:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy255;
+		case '.': goto yy240;
+		case '~': goto yy241;
+		default: goto yy232;
+	}
+yy264:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy271;
+		case '.': goto yy240;
+		case '~': goto yy241;
+		default: goto yy232;
+	}
+yy265:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy249;
+		case 'L':
+		case 'l': goto yy272;
+		case '~': goto yy250;
+		default: goto yy242;
+	}
+yy266:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy249;
+		case 'L': goto yy272;
+		case 'l': goto yy273;
+		case '~': goto yy250;
+		default: goto yy242;
+	}
+yy267:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy251;
+		case 'L':
+		case 'l': goto yy274;
+		case '~': goto yy252;
+		default: goto yy243;
+	}
+yy268:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy251;
+		case 'L': goto yy274;
+		case 'l': goto yy275;
+		case '~': goto yy252;
+		default: goto yy243;
+	}
+yy269:
+	yych = *++cur;
+	switch (yych) {
+		case 'S': goto yy231;
+		case 's': goto yy276;
+		default: goto yy216;
+	}
+yy270:
+	yych = *++cur;
+	switch (yych) {
+		case '_': goto yy277;
+		default: goto yy216;
+	}
+yy271:
 	++cur;
 	{
             malformed(out, "a Flyway repeatable migration (R__): sqlmig does not run repeatable migrations yet; "
                            "make it a versioned one (V<version>__<description>.sql)");
             return;
         }
-yy259:
+yy272:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy245;
-		case '.': goto yy241;
-		case '~': goto yy242;
-		default: goto yy236;
+		case 0x00: goto yy255;
+		case '.': goto yy249;
+		case '~': goto yy250;
+		default: goto yy242;
 	}
-yy260:
+yy273:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy263;
-		case '.': goto yy241;
-		case '~': goto yy242;
-		default: goto yy236;
+		case 0x00: goto yy278;
+		case '.': goto yy249;
+		case '~': goto yy250;
+		default: goto yy242;
 	}
-yy261:
+yy274:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy245;
-		case '.': goto yy243;
-		case '~': goto yy244;
-		default: goto yy237;
+		case 0x00: goto yy255;
+		case '.': goto yy251;
+		case '~': goto yy252;
+		default: goto yy243;
 	}
-yy262:
+yy275:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy264;
-		case '.': goto yy243;
-		case '~': goto yy244;
-		default: goto yy237;
+		case 0x00: goto yy279;
+		case '.': goto yy251;
+		case '~': goto yy252;
+		default: goto yy243;
 	}
-yy263:
+yy276:
+	yych = *++cur;
+	switch (yych) {
+		case 'Q': goto yy239;
+		case 'q': goto yy280;
+		default: goto yy216;
+	}
+yy277:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy281;
+		case '~': goto yy282;
+		default: goto yy277;
+	}
+yy278:
 	++cur;
 	{ out->kind = SCAN_DOWN; goto flyway; }
-yy264:
+yy279:
 	++cur;
 	{ out->kind = SCAN_PLAIN; goto flyway; }
+yy280:
+	yych = *++cur;
+	switch (yych) {
+		case 'L': goto yy246;
+		case 'l': goto yy283;
+		default: goto yy216;
+	}
+yy281:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy281;
+		case 'S': goto yy284;
+		case 's': goto yy285;
+		case '~': goto yy282;
+		default: goto yy277;
+	}
+yy282:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy225;
+		case '.': goto yy281;
+		case '~': goto yy282;
+		default: goto yy277;
+	}
+yy283:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy286;
+	goto yy216;
+yy284:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy281;
+		case 'Q':
+		case 'q': goto yy287;
+		case '~': goto yy282;
+		default: goto yy277;
+	}
+yy285:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy281;
+		case 'Q': goto yy287;
+		case 'q': goto yy288;
+		case '~': goto yy282;
+		default: goto yy277;
+	}
+yy286:
+	++cur;
+	{
+            malformed(out, "a Flyway callback script, which Flyway runs around its commands: sqlmig runs "
+                           "migrations only; move what it does into a versioned migration");
+            return;
+        }
+yy287:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy281;
+		case 'L':
+		case 'l': goto yy289;
+		case '~': goto yy282;
+		default: goto yy277;
+	}
+yy288:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy281;
+		case 'L': goto yy289;
+		case 'l': goto yy290;
+		case '~': goto yy282;
+		default: goto yy277;
+	}
+yy289:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy255;
+		case '.': goto yy281;
+		case '~': goto yy282;
+		default: goto yy277;
+	}
+yy290:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy286;
+		case '.': goto yy281;
+		case '~': goto yy282;
+		default: goto yy277;
+	}
 }
 
 flyway:
@@ -2727,8 +2995,8 @@ void scan_sql_layout(enum scan_layout layout, const char *text, size_t len, stru
 	yych = *cur;
 	switch (yych) {
 		case 0x00:
-			if (lim <= cur) goto yy331;
-			goto yy266;
+			if (lim <= cur) goto yy357;
+			goto yy292;
 		case 0x01:
 		case 0x02:
 		case 0x03:
@@ -2789,54 +3057,54 @@ void scan_sql_layout(enum scan_layout layout, const char *text, size_t len, stru
 		case '|':
 		case '}':
 		case '~':
-		case 0x7F: goto yy267;
+		case 0x7F: goto yy293;
 		case '\t':
 		case '\n':
 		case '\v':
 		case '\f':
 		case '\r':
-		case ' ': goto yy269;
+		case ' ': goto yy295;
 		case '"':
 		case '\'':
-		case '`': goto yy270;
-		case '-': goto yy271;
-		case '/': goto yy272;
-		case ';': goto yy273;
-		case '[': goto yy276;
-		default: goto yy274;
+		case '`': goto yy296;
+		case '-': goto yy297;
+		case '/': goto yy298;
+		case ';': goto yy299;
+		case '[': goto yy302;
+		default: goto yy300;
 	}
-yy266:
+yy292:
 	++cur;
 	{
                 problem(out, tok, start, "NUL byte in a migration (SQLite would stop reading here)");
                 break;
             }
-yy267:
+yy293:
 	++cur;
-yy268:
+yy294:
 	{ stats_of(out, &pre)->statements = 1; at_start = 0; continue; }
-yy269:
+yy295:
 	++cur;
 	{ continue; }
-yy270:
+yy296:
 	++cur;
 	{ stats_of(out, &pre)->statements = 1; at_start = 0; cur = skip_to(cur, lim, *tok); continue; }
-yy271:
+yy297:
 	yych = *++cur;
 	switch (yych) {
-		case '-': goto yy277;
-		default: goto yy268;
+		case '-': goto yy303;
+		default: goto yy294;
 	}
-yy272:
+yy298:
 	yych = *++cur;
 	switch (yych) {
-		case '*': goto yy279;
-		default: goto yy268;
+		case '*': goto yy305;
+		default: goto yy294;
 	}
-yy273:
+yy299:
 	++cur;
 	{ at_start = 1; continue; }
-yy274:
+yy300:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
@@ -2902,10 +3170,10 @@ yy274:
 		case '|':
 		case '}':
 		case '~':
-		case 0x7F: goto yy275;
-		default: goto yy274;
+		case 0x7F: goto yy301;
+		default: goto yy300;
 	}
-yy275:
+yy301:
 	{
                 /* BEGIN opens a statement only as transaction control: a
                 ** trigger's BEGIN follows its header, not a ';'. */
@@ -2915,247 +3183,247 @@ yy275:
                 word(tok, cur, stats_of(out, &pre));
                 continue;
             }
-yy276:
+yy302:
 	++cur;
 	{ stats_of(out, &pre)->statements = 1; at_start = 0; cur = skip_to(cur, lim, ']'); continue; }
-yy277:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case '\t': goto yy282;
-		case ' ': goto yy283;
-		case '+': goto yy284;
-		case 'S':
-		case 's': goto yy285;
-		case 'm': goto yy286;
-		default: goto yy281;
-	}
-yy278:
-	{ continue; }
-yy279:
-	++cur;
-	{ cur = skip_block_comment(cur, lim); continue; }
-yy280:
-	yych = *++cur;
-yy281:
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy278;
-		default: goto yy280;
-	}
-yy282:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy278;
-		case '\t':
-		case ' ': goto yy282;
-		case '+': goto yy284;
-		case 'S':
-		case 's': goto yy285;
-		case 'm': goto yy286;
-		default: goto yy280;
-	}
-yy283:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case '\t':
-		case ' ': goto yy282;
-		case '+': goto yy284;
-		case 'S':
-		case 's': goto yy285;
-		case 'm': goto yy286;
-		case 'n': goto yy287;
-		default: goto yy281;
-	}
-yy284:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'G':
-		case 'g': goto yy288;
-		default: goto yy281;
-	}
-yy285:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'Q':
-		case 'q': goto yy289;
-		default: goto yy281;
-	}
-yy286:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'i': goto yy290;
-		default: goto yy281;
-	}
-yy287:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'o': goto yy291;
-		default: goto yy281;
-	}
-yy288:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'O':
-		case 'o': goto yy292;
-		default: goto yy281;
-	}
-yy289:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'L':
-		case 'l': goto yy293;
-		default: goto yy281;
-	}
-yy290:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'g': goto yy294;
-		default: goto yy281;
-	}
-yy291:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case '-': goto yy295;
-		default: goto yy281;
-	}
-yy292:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'O':
-		case 'o': goto yy296;
-		default: goto yy281;
-	}
-yy293:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'M':
-		case 'm': goto yy297;
-		default: goto yy281;
-	}
-yy294:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'r': goto yy298;
-		default: goto yy281;
-	}
-yy295:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 't': goto yy299;
-		default: goto yy281;
-	}
-yy296:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'S':
-		case 's': goto yy300;
-		default: goto yy281;
-	}
-yy297:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'I':
-		case 'i': goto yy301;
-		default: goto yy281;
-	}
-yy298:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'a': goto yy302;
-		default: goto yy281;
-	}
-yy299:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'r': goto yy303;
-		default: goto yy281;
-	}
-yy300:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'E':
-		case 'e': goto yy304;
-		default: goto yy281;
-	}
-yy301:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'G':
-		case 'g': goto yy305;
-		default: goto yy281;
-	}
-yy302:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 't': goto yy306;
-		default: goto yy281;
-	}
 yy303:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 'a': goto yy307;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case '\t': goto yy308;
+		case ' ': goto yy309;
+		case '+': goto yy310;
+		case 'S':
+		case 's': goto yy311;
+		case 'm': goto yy312;
+		default: goto yy307;
 	}
 yy304:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case '\t':
-		case ' ': goto yy308;
-		default: goto yy281;
-	}
+	{ continue; }
 yy305:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case ':': goto yy310;
-		default: goto yy281;
-	}
+	++cur;
+	{ cur = skip_block_comment(cur, lim); continue; }
 yy306:
 	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'e': goto yy312;
-		default: goto yy281;
-	}
 yy307:
-	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 'n': goto yy313;
-		default: goto yy281;
+		case 0x00:
+		case '\n': goto yy304;
+		default: goto yy306;
 	}
 yy308:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy309;
-		default: goto yy308;
+		case '\n': goto yy304;
+		case '\t':
+		case ' ': goto yy308;
+		case '+': goto yy310;
+		case 'S':
+		case 's': goto yy311;
+		case 'm': goto yy312;
+		default: goto yy306;
 	}
 yy309:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case '\t':
+		case ' ': goto yy308;
+		case '+': goto yy310;
+		case 'S':
+		case 's': goto yy311;
+		case 'm': goto yy312;
+		case 'n': goto yy313;
+		default: goto yy307;
+	}
+yy310:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'G':
+		case 'g': goto yy314;
+		default: goto yy307;
+	}
+yy311:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'Q':
+		case 'q': goto yy315;
+		default: goto yy307;
+	}
+yy312:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'i': goto yy316;
+		default: goto yy307;
+	}
+yy313:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'o': goto yy317;
+		default: goto yy307;
+	}
+yy314:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'O':
+		case 'o': goto yy318;
+		default: goto yy307;
+	}
+yy315:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'L':
+		case 'l': goto yy319;
+		default: goto yy307;
+	}
+yy316:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'g': goto yy320;
+		default: goto yy307;
+	}
+yy317:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case '-': goto yy321;
+		default: goto yy307;
+	}
+yy318:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'O':
+		case 'o': goto yy322;
+		default: goto yy307;
+	}
+yy319:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'M':
+		case 'm': goto yy323;
+		default: goto yy307;
+	}
+yy320:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'r': goto yy324;
+		default: goto yy307;
+	}
+yy321:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 't': goto yy325;
+		default: goto yy307;
+	}
+yy322:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'S':
+		case 's': goto yy326;
+		default: goto yy307;
+	}
+yy323:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'I':
+		case 'i': goto yy327;
+		default: goto yy307;
+	}
+yy324:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'a': goto yy328;
+		default: goto yy307;
+	}
+yy325:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'r': goto yy329;
+		default: goto yy307;
+	}
+yy326:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'E':
+		case 'e': goto yy330;
+		default: goto yy307;
+	}
+yy327:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'G':
+		case 'g': goto yy331;
+		default: goto yy307;
+	}
+yy328:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 't': goto yy332;
+		default: goto yy307;
+	}
+yy329:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'a': goto yy333;
+		default: goto yy307;
+	}
+yy330:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case '\t':
+		case ' ': goto yy334;
+		default: goto yy307;
+	}
+yy331:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case ':': goto yy336;
+		default: goto yy307;
+	}
+yy332:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'e': goto yy338;
+		default: goto yy307;
+	}
+yy333:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'n': goto yy339;
+		default: goto yy307;
+	}
+yy334:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy335;
+		default: goto yy334;
+	}
+yy335:
 	{
                 if (layout == LAYOUT_GOOSE && (tok == start || tok[-1] == '\n'))
                     goose_marker(tok, cur, start, lim, out, &open);
@@ -3166,87 +3434,87 @@ yy309:
                     foreign_marker(tok, start, out);
                 continue;
             }
-yy310:
+yy336:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy311;
-		default: goto yy310;
+		case '\n': goto yy337;
+		default: goto yy336;
 	}
-yy311:
+yy337:
 	{
                 if (at_line_start(start, tok))
                     directive(tok, cur, start, out);
                 continue;
             }
-yy312:
+yy338:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case ':': goto yy314;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case ':': goto yy340;
+		default: goto yy307;
 	}
-yy313:
+yy339:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 's': goto yy315;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case 's': goto yy341;
+		default: goto yy307;
 	}
-yy314:
+yy340:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 'd': goto yy316;
-		case 'u': goto yy317;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case 'd': goto yy342;
+		case 'u': goto yy343;
+		default: goto yy307;
 	}
-yy315:
+yy341:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 'a': goto yy318;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case 'a': goto yy344;
+		default: goto yy307;
 	}
-yy316:
+yy342:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 'o': goto yy319;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case 'o': goto yy345;
+		default: goto yy307;
 	}
-yy317:
+yy343:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 'p': goto yy320;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case 'p': goto yy346;
+		default: goto yy307;
 	}
-yy318:
+yy344:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 'c': goto yy322;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case 'c': goto yy348;
+		default: goto yy307;
 	}
-yy319:
+yy345:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 'w': goto yy323;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case 'w': goto yy349;
+		default: goto yy307;
 	}
-yy320:
+yy346:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy321;
+		case 0x00: goto yy347;
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy325;
-		default: goto yy280;
+		case ' ': goto yy351;
+		default: goto yy306;
 	}
-yy321:
+yy347:
 	{
                 if (layout == LAYOUT_DBMATE && (tok == start || tok[-1] == '\n'))
                     dbmate_marker(tok, cur, start, lim, out);
@@ -3257,63 +3525,63 @@ yy321:
                     foreign_marker(tok, start, out);
                 continue;
             }
-yy322:
+yy348:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 't': goto yy326;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case 't': goto yy352;
+		default: goto yy307;
 	}
-yy323:
+yy349:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
-		case 'n': goto yy320;
-		default: goto yy281;
+		case 0x00: goto yy304;
+		case 'n': goto yy346;
+		default: goto yy307;
 	}
-yy324:
+yy350:
 	yych = *++cur;
-yy325:
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy321;
-		default: goto yy324;
-	}
-yy326:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'i': goto yy327;
-		default: goto yy281;
-	}
-yy327:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'o': goto yy328;
-		default: goto yy281;
-	}
-yy328:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy278;
-		case 'n': goto yy329;
-		default: goto yy281;
-	}
-yy329:
-	yych = *++cur;
+yy351:
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy330;
-		default: goto yy329;
+		case '\n': goto yy347;
+		default: goto yy350;
 	}
-yy330:
+yy352:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'i': goto yy353;
+		default: goto yy307;
+	}
+yy353:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'o': goto yy354;
+		default: goto yy307;
+	}
+yy354:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy304;
+		case 'n': goto yy355;
+		default: goto yy307;
+	}
+yy355:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy356;
+		default: goto yy355;
+	}
+yy356:
 	{
                 if (layout == LAYOUT_SQLX && tok == start)
                     out->flags |= SQLMIG_NO_TRANSACTION;
                 continue;
             }
-yy331:
+yy357:
 	{ break; }
 }
 
@@ -3350,11 +3618,11 @@ static void json_next(struct json *j)
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy335;
-		case '"': goto yy337;
-		case ',': goto yy338;
-		case '-': goto yy339;
-		case '0': goto yy340;
+		case ' ': goto yy361;
+		case '"': goto yy363;
+		case ',': goto yy364;
+		case '-': goto yy365;
+		case '0': goto yy366;
 		case '1':
 		case '2':
 		case '3':
@@ -3363,35 +3631,35 @@ static void json_next(struct json *j)
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy342;
-		case ':': goto yy343;
-		case '[': goto yy344;
-		case ']': goto yy345;
-		case 'f': goto yy346;
-		case 'n': goto yy347;
-		case 't': goto yy348;
-		case '{': goto yy349;
-		case '}': goto yy350;
+		case '9': goto yy368;
+		case ':': goto yy369;
+		case '[': goto yy370;
+		case ']': goto yy371;
+		case 'f': goto yy372;
+		case 'n': goto yy373;
+		case 't': goto yy374;
+		case '{': goto yy375;
+		case '}': goto yy376;
 		default:
-			if (j->lim <= j->cur) goto yy372;
-			goto yy333;
+			if (j->lim <= j->cur) goto yy398;
+			goto yy359;
 	}
-yy333:
+yy359:
 	++j->cur;
-yy334:
+yy360:
 	{ j->t = J_ERROR; return; }
-yy335:
+yy361:
 	yych = *++j->cur;
 	switch (yych) {
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy335;
-		default: goto yy336;
+		case ' ': goto yy361;
+		default: goto yy362;
 	}
-yy336:
+yy362:
 	{ continue; }
-yy337:
+yy363:
 	yyaccept = 0;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
@@ -3426,16 +3694,16 @@ yy337:
 		case 0x1C:
 		case 0x1D:
 		case 0x1E:
-		case 0x1F: goto yy334;
-		default: goto yy352;
+		case 0x1F: goto yy360;
+		default: goto yy378;
 	}
-yy338:
+yy364:
 	++j->cur;
 	{ j->t = J_COMMA; return; }
-yy339:
+yy365:
 	yych = *++j->cur;
 	switch (yych) {
-		case '0': goto yy340;
+		case '0': goto yy366;
 		case '1':
 		case '2':
 		case '3':
@@ -3444,25 +3712,25 @@ yy339:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy342;
-		default: goto yy334;
+		case '9': goto yy368;
+		default: goto yy360;
 	}
-yy340:
+yy366:
 	yyaccept = 1;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
-		case '.': goto yy356;
+		case '.': goto yy382;
 		case 'E':
-		case 'e': goto yy357;
-		default: goto yy341;
+		case 'e': goto yy383;
+		default: goto yy367;
 	}
-yy341:
+yy367:
 	{ j->t = J_NUMBER; return; }
-yy342:
+yy368:
 	yyaccept = 1;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
-		case '.': goto yy356;
+		case '.': goto yy382;
 		case '0':
 		case '1':
 		case '2':
@@ -3472,50 +3740,50 @@ yy342:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy342;
+		case '9': goto yy368;
 		case 'E':
-		case 'e': goto yy357;
-		default: goto yy341;
+		case 'e': goto yy383;
+		default: goto yy367;
 	}
-yy343:
+yy369:
 	++j->cur;
 	{ j->t = J_COLON; return; }
-yy344:
+yy370:
 	++j->cur;
 	{ j->t = J_LIST; return; }
-yy345:
+yy371:
 	++j->cur;
 	{ j->t = J_UNLIST; return; }
-yy346:
+yy372:
 	yyaccept = 0;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
-		case 'a': goto yy358;
-		default: goto yy334;
+		case 'a': goto yy384;
+		default: goto yy360;
 	}
-yy347:
+yy373:
 	yyaccept = 0;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
-		case 'u': goto yy359;
-		default: goto yy334;
+		case 'u': goto yy385;
+		default: goto yy360;
 	}
-yy348:
+yy374:
 	yyaccept = 0;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
-		case 'r': goto yy360;
-		default: goto yy334;
+		case 'r': goto yy386;
+		default: goto yy360;
 	}
-yy349:
+yy375:
 	++j->cur;
 	{ j->t = J_OPEN; return; }
-yy350:
+yy376:
 	++j->cur;
 	{ j->t = J_CLOSE; return; }
-yy351:
+yy377:
 	yych = *++j->cur;
-yy352:
+yy378:
 	switch (yych) {
 		case 0x00:
 		case 0x01:
@@ -3548,22 +3816,22 @@ yy352:
 		case 0x1C:
 		case 0x1D:
 		case 0x1E:
-		case 0x1F: goto yy353;
-		case '"': goto yy354;
-		case '\\': goto yy355;
-		default: goto yy351;
+		case 0x1F: goto yy379;
+		case '"': goto yy380;
+		case '\\': goto yy381;
+		default: goto yy377;
 	}
-yy353:
+yy379:
 	j->cur = YYMARKER;
 	if (yyaccept == 0) {
-		goto yy334;
+		goto yy360;
 	} else {
-		goto yy341;
+		goto yy367;
 	}
-yy354:
+yy380:
 	++j->cur;
 	{ j->t = J_STRING; return; }
-yy355:
+yy381:
 	yych = *++j->cur;
 	switch (yych) {
 		case '"':
@@ -3573,11 +3841,11 @@ yy355:
 		case 'f':
 		case 'n':
 		case 'r':
-		case 't': goto yy351;
-		case 'u': goto yy361;
-		default: goto yy353;
+		case 't': goto yy377;
+		case 'u': goto yy387;
+		default: goto yy379;
 	}
-yy356:
+yy382:
 	yych = *++j->cur;
 	switch (yych) {
 		case '0':
@@ -3589,14 +3857,14 @@ yy356:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy362;
-		default: goto yy353;
+		case '9': goto yy388;
+		default: goto yy379;
 	}
-yy357:
+yy383:
 	yych = *++j->cur;
 	switch (yych) {
 		case '+':
-		case '-': goto yy363;
+		case '-': goto yy389;
 		case '0':
 		case '1':
 		case '2':
@@ -3606,28 +3874,28 @@ yy357:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy364;
-		default: goto yy353;
+		case '9': goto yy390;
+		default: goto yy379;
 	}
-yy358:
+yy384:
 	yych = *++j->cur;
 	switch (yych) {
-		case 'l': goto yy365;
-		default: goto yy353;
+		case 'l': goto yy391;
+		default: goto yy379;
 	}
-yy359:
+yy385:
 	yych = *++j->cur;
 	switch (yych) {
-		case 'l': goto yy366;
-		default: goto yy353;
+		case 'l': goto yy392;
+		default: goto yy379;
 	}
-yy360:
+yy386:
 	yych = *++j->cur;
 	switch (yych) {
-		case 'u': goto yy367;
-		default: goto yy353;
+		case 'u': goto yy393;
+		default: goto yy379;
 	}
-yy361:
+yy387:
 	yych = *++j->cur;
 	switch (yych) {
 		case '0':
@@ -3651,10 +3919,10 @@ yy361:
 		case 'c':
 		case 'd':
 		case 'e':
-		case 'f': goto yy368;
-		default: goto yy353;
+		case 'f': goto yy394;
+		default: goto yy379;
 	}
-yy362:
+yy388:
 	yyaccept = 1;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
@@ -3667,12 +3935,12 @@ yy362:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy362;
+		case '9': goto yy388;
 		case 'E':
-		case 'e': goto yy357;
-		default: goto yy341;
+		case 'e': goto yy383;
+		default: goto yy367;
 	}
-yy363:
+yy389:
 	yych = *++j->cur;
 	switch (yych) {
 		case '0':
@@ -3684,10 +3952,10 @@ yy363:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy364;
-		default: goto yy353;
+		case '9': goto yy390;
+		default: goto yy379;
 	}
-yy364:
+yy390:
 	yych = *++j->cur;
 	switch (yych) {
 		case '0':
@@ -3699,28 +3967,28 @@ yy364:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy364;
-		default: goto yy341;
+		case '9': goto yy390;
+		default: goto yy367;
 	}
-yy365:
+yy391:
 	yych = *++j->cur;
 	switch (yych) {
-		case 's': goto yy367;
-		default: goto yy353;
+		case 's': goto yy393;
+		default: goto yy379;
 	}
-yy366:
+yy392:
 	yych = *++j->cur;
 	switch (yych) {
-		case 'l': goto yy369;
-		default: goto yy353;
+		case 'l': goto yy395;
+		default: goto yy379;
 	}
-yy367:
+yy393:
 	yych = *++j->cur;
 	switch (yych) {
-		case 'e': goto yy369;
-		default: goto yy353;
+		case 'e': goto yy395;
+		default: goto yy379;
 	}
-yy368:
+yy394:
 	yych = *++j->cur;
 	switch (yych) {
 		case '0':
@@ -3744,13 +4012,13 @@ yy368:
 		case 'c':
 		case 'd':
 		case 'e':
-		case 'f': goto yy370;
-		default: goto yy353;
+		case 'f': goto yy396;
+		default: goto yy379;
 	}
-yy369:
+yy395:
 	++j->cur;
 	{ j->t = J_LITERAL; return; }
-yy370:
+yy396:
 	yych = *++j->cur;
 	switch (yych) {
 		case '0':
@@ -3774,10 +4042,10 @@ yy370:
 		case 'c':
 		case 'd':
 		case 'e':
-		case 'f': goto yy371;
-		default: goto yy353;
+		case 'f': goto yy397;
+		default: goto yy379;
 	}
-yy371:
+yy397:
 	yych = *++j->cur;
 	switch (yych) {
 		case '0':
@@ -3801,10 +4069,10 @@ yy371:
 		case 'c':
 		case 'd':
 		case 'e':
-		case 'f': goto yy351;
-		default: goto yy353;
+		case 'f': goto yy377;
+		default: goto yy379;
 	}
-yy372:
+yy398:
 	{ j->t = J_END; return; }
 }
 
@@ -4059,10 +4327,10 @@ int scan_toml_bool(const char *text, size_t len, const char *key)
 	switch (yych) {
 		case 0x00:
 		case '\n':
-			if (lim <= cur) goto yy382;
-			goto yy374;
+			if (lim <= cur) goto yy408;
+			goto yy400;
 		case '\t':
-		case ' ': goto yy377;
+		case ' ': goto yy403;
 		case '-':
 		case '0':
 		case '1':
@@ -4126,27 +4394,27 @@ int scan_toml_bool(const char *text, size_t len, const char *key)
 		case 'w':
 		case 'x':
 		case 'y':
-		case 'z': goto yy378;
-		default: goto yy376;
+		case 'z': goto yy404;
+		default: goto yy402;
 	}
-yy374:
+yy400:
 	++cur;
-yy375:
+yy401:
 	{ continue; }
-yy376:
+yy402:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy375;
-		default: goto yy376;
+		case '\n': goto yy401;
+		default: goto yy402;
 	}
-yy377:
+yy403:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy375;
+		case '\n': goto yy401;
 		case '\t':
-		case ' ': goto yy377;
+		case ' ': goto yy403;
 		case '-':
 		case '0':
 		case '1':
@@ -4210,16 +4478,16 @@ yy377:
 		case 'w':
 		case 'x':
 		case 'y':
-		case 'z': goto yy378;
-		default: goto yy376;
+		case 'z': goto yy404;
+		default: goto yy402;
 	}
-yy378:
+yy404:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy375;
+		case '\n': goto yy401;
 		case '\t':
-		case ' ': goto yy379;
+		case ' ': goto yy405;
 		case '-':
 		case '0':
 		case '1':
@@ -4283,28 +4551,28 @@ yy378:
 		case 'w':
 		case 'x':
 		case 'y':
-		case 'z': goto yy378;
-		case '=': goto yy380;
-		default: goto yy376;
+		case 'z': goto yy404;
+		case '=': goto yy406;
+		default: goto yy402;
 	}
-yy379:
+yy405:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy375;
+		case '\n': goto yy401;
 		case '\t':
-		case ' ': goto yy379;
-		case '=': goto yy380;
-		default: goto yy376;
+		case ' ': goto yy405;
+		case '=': goto yy406;
+		default: goto yy402;
 	}
-yy380:
+yy406:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy381;
-		default: goto yy380;
+		case '\n': goto yy407;
+		default: goto yy406;
 	}
-yy381:
+yy407:
 	{
                 while (*tok == ' ' || *tok == '\t')
                     tok++;
@@ -4313,7 +4581,7 @@ yy381:
                     value = toml_value((const unsigned char *)memchr(tok, '=', (size_t)(cur - tok)) + 1, cur);
                 continue;
             }
-yy382:
+yy408:
 	{ return value; }
 }
 

@@ -239,6 +239,9 @@ int main(void)
     layout_case(&t, LAYOUT_FLYWAY, "U3__undo.sql", SCAN_DOWN, 0, "3", "undo", NULL);
     layout_case(&t, LAYOUT_FLYWAY, "R__views.sql", SCAN_MALFORMED, 0, NULL, NULL, "repeatable");
     layout_case(&t, LAYOUT_FLYWAY, "V1.2.sql", SCAN_MALFORMED, 0, NULL, NULL, "Flyway");
+    layout_case(&t, LAYOUT_FLYWAY, "afterMigrate.sql", SCAN_MALFORMED, 0, NULL, NULL, "callback");
+    layout_case(&t, LAYOUT_FLYWAY, "beforeEachMigrate__log.sql", SCAN_MALFORMED, 0, NULL, NULL, "callback");
+    layout_case(&t, LAYOUT_FLYWAY, "V1__x.sql.conf", SCAN_IGNORED, 0, NULL, NULL, NULL);
 
     /* goose sections and annotations. */
     sections_case(&t, LAYOUT_GOOSE, "-- +goose Up\nCREATE TABLE t(x);\n-- +goose Down\nDROP TABLE t;\n", 2,

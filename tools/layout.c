@@ -291,6 +291,31 @@ static int flyway_parts(const char *v, size_t len, uint64_t parts[6], int *count
     return 1;
 }
 
+/* A script's own configuration, <file>.conf: executeInTransaction=false. */
+static unsigned flyway_flags(const char *dir, const char *file, struct layout_plan *p, struct diag_list *d)
+{
+    char rel[600], *path, *text;
+    size_t len;
+    unsigned flags = 0;
+    int value;
+
+    snprintf(rel, sizeof rel, "%s.conf", file);
+    if (!is_file_at(dir, rel))
+        return 0;
+    path = layout_join(dir, rel);
+    text = path ? layout_read_file(path, &len, d) : NULL;
+    if (text && add_input(p, path) == 0) {
+        value = scan_toml_bool(text, len, "executeInTransaction");
+        if (value == 0)
+            flags = SQLMIG_NO_TRANSACTION;
+        else if (value < 0)
+            diag_add(d, DIAG_ERROR, path, 0, 0, "executeInTransaction must be true or false");
+    }
+    free(text);
+    free(path);
+    return flags;
+}
+
 static void flyway_versions(const char *dir, struct layout_plan *p, struct layout_entry *es, size_t n,
                             struct diag_list *d)
 {
@@ -339,7 +364,7 @@ static void flyway_versions(const char *dir, struct layout_plan *p, struct layou
                          "version 0 is reserved for the empty database; start at 1");
         }
         if (v > 0 && add_piece(p, (int64_t)v, sn.kind, es[i].name, es[i].name + sn.name_start,
-                               sn.name_end - sn.name_start, 0) != 0)
+                               sn.name_end - sn.name_start, flyway_flags(dir, es[i].name, p, d)) != 0)
             diag_add(d, DIAG_ERROR, dir, 0, 0, "out of memory");
         free(path);
     }

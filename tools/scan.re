@@ -261,6 +261,11 @@ void scan_layout_name(enum scan_layout layout, const char *name, struct scan_nam
                            "make it a versioned one (V<version>__<description>.sql)");
             return;
         }
+        ("before" | "after") [A-Z] [A-Za-z]* ("__" any*)? ".sql" end {
+            malformed(out, "a Flyway callback script, which Flyway runs around its commands: sqlmig runs "
+                           "migrations only; move what it does into a versioned migration");
+            return;
+        }
         any* '.sql' end {
             malformed(out, "a Flyway file is named V<version>__<description>.sql (or U for undo), the version "
                            "digits separated by '.' or '_'");
