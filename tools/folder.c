@@ -61,11 +61,11 @@ static struct layout_entry *list_dir(const char *dir, size_t *count, struct diag
             free(path);
             break;
         }
+        /* An entry stat() cannot follow (a dangling link) is neither: one
+        ** named like a migration is then refused as not a regular file. */
         if (stat(path, &st) == 0) {
             list[n].is_dir = S_ISDIR(st.st_mode);
             list[n].is_file = S_ISREG(st.st_mode);
-        } else if (de->d_name[0] != '.') {
-            diag_add(d, DIAG_ERROR, path, 0, 0, "cannot stat: %s", strerror(errno));
         }
         free(path);
         n++;
