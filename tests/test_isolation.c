@@ -317,6 +317,24 @@ static const struct sqlmig_set set_fk_norowid1 = SET_N(fk_norowid, 1);
 static const struct sqlmig_set set_fk_norowid2 = SET_N(fk_norowid, 2);
 static const struct sqlmig_set set_fk_norowid3 = SET_N(fk_norowid, 3);
 
+/* Children found by the text of their SQL: in another case, and with a
+** quote doubled in the parent's name. */
+static const struct sqlmig_migration fk_case[] = {
+    MIG(1, "CREATE TABLE Parent(id INTEGER PRIMARY KEY);\nCREATE TABLE c(pid INTEGER REFERENCES parent(id));\n"
+           "INSERT INTO Parent VALUES (1);\nINSERT INTO c VALUES (1);\n", CK("c010")),
+    MIG(2, "DELETE FROM PARENT;\n", CK("c011")),
+};
+static const struct sqlmig_set set_fk_case1 = SET_N(fk_case, 1);
+static const struct sqlmig_set set_fk_case2 = SET_N(fk_case, 2);
+static const struct sqlmig_migration fk_quote[] = {
+    MIG(1, "CREATE TABLE \"p\"\"q\"(id INTEGER PRIMARY KEY);\n"
+           "CREATE TABLE c(pid INTEGER REFERENCES \"p\"\"q\"(id));\n"
+           "INSERT INTO \"p\"\"q\" VALUES (1);\nINSERT INTO c VALUES (1);\n", CK("c012")),
+    MIG(2, "DELETE FROM \"p\"\"q\";\n", CK("c013")),
+};
+static const struct sqlmig_set set_fk_quote1 = SET_N(fk_quote, 1);
+static const struct sqlmig_set set_fk_quote2 = SET_N(fk_quote, 2);
+
 /* A migration that attaches and writes a table with an old violation. */
 static const struct sqlmig_migration fk_attach[] = {
     MIG(1, "CREATE TABLE p(id INTEGER PRIMARY KEY);\nCREATE TABLE c(pid INTEGER REFERENCES p(id));\n", CK("c006")),
@@ -332,7 +350,21 @@ static void test_foreign_keys_written_otherwise(void)
     char path[256];
     sqlmig_result res;
     sqlite3 *db = fresh(path, sizeof path);
-    int rc = migrate(db, &set_fk_replace1, &res);
+    int rc = migrate(db, &set_fk_case1, &res);
+
+    rc = migrate(db, &set_fk_case2, &res);
+    OK(rc == SQLMIG_FOREIGN_KEY && res.version == 2, "a child that names its parent in another case is checked "
+       "(%s: %s)", sqlmig_errname(rc), res.message);
+    setup_close(db);
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_fk_quote1, &res);
+    rc = migrate(db, &set_fk_quote2, &res);
+    OK(rc == SQLMIG_FOREIGN_KEY && res.version == 2, "a child of a parent with a quote in its name is checked "
+       "(%s: %s)", sqlmig_errname(rc), res.message);
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    rc = migrate(db, &set_fk_replace1, &res);
 
     rc = migrate(db, &set_fk_replace2, &res);
     OK(rc == SQLMIG_FOREIGN_KEY && res.version == 2, "REPLACE INTO that deletes a row a child refers to fails its "
