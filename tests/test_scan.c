@@ -258,6 +258,10 @@ int main(void)
     sections_case(&t, LAYOUT_GOOSE, "-- +goose Down\nDROP TABLE t;\n-- +goose Up\n", 0, NULL, 0,
                   "before the up section");
     sections_case(&t, LAYOUT_GOOSE, "-- +goose Up\nSELECT 1;\n-- +goose Up\n", 0, NULL, 0, "second up");
+    sections_case(&t, LAYOUT_GOOSE, "-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 2;\n-- +goose Up\nSELECT 3;\n", 0,
+                  NULL, 0, "second up");
+    sections_case(&t, LAYOUT_DBMATE, "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n-- migrate:down\n", 0, NULL,
+                  0, "second down");
     sections_case(&t, LAYOUT_GOOSE, " -- +goose Up\nSELECT 1;\n", 0, NULL, 0, "must start its line");
     sections_case(&t, LAYOUT_GOOSE, "-- +goose Upp\n", 0, NULL, 0, "unknown goose annotation");
     sections_case(&t, LAYOUT_GOOSE, "-- +goose ENVSUB ON\n-- +goose Up\n", 0, NULL, 0, "ENVSUB");
@@ -269,6 +273,9 @@ int main(void)
     sections_case(&t, LAYOUT_DBMATE, "-- migrate:up transaction:false\nVACUUM;\n-- migrate:down\n", 2, "VACUUM;\n",
                   SQLMIG_NO_TRANSACTION, NULL);
     sections_case(&t, LAYOUT_DBMATE, "-- migrate:up transaction:maybe\n", 0, NULL, 0, "unknown dbmate option");
+    /* A directive belongs to its section: the down part's does not move the up part. */
+    sections_case(&t, LAYOUT_DBMATE, "-- migrate:up\nCREATE TABLE t(x);\n-- migrate:down\n-- sqlmig:no-transaction\n"
+                  "VACUUM;\n", 2, "CREATE TABLE t(x);\n", 0, NULL);
     sections_case(&t, LAYOUT_DBMATE, "-- migrate:upgrade the table\nSELECT 1;\n", 0, NULL, 0, NULL);
     sections_case(&t, LAYOUT_DBMATE, "-- +goose Up\n", 0, NULL, 0, "another tool's section marker");
     /* sqlx: only a first line of its own. */

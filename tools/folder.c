@@ -149,6 +149,13 @@ static char *copy_range(const char *text, size_t from, size_t to)
     return p;
 }
 
+/* A file's name without the sub-folders it is in. */
+static const char *base_of(const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    return slash ? slash + 1 : file;
+}
+
 static unsigned line_at(const char *text, size_t offset)
 {
     unsigned line, col;
@@ -179,7 +186,7 @@ static int load(struct tool_folder *f, struct layout_entry *es, size_t n, struct
     int errors = 0;
 
     if (text && layout == LAYOUT_FLYWAY)
-        text = layout_placeholders(text, &len, m->path, m->file, f->placeholders, f->placeholder_count, d);
+        text = layout_placeholders(text, &len, m->path, base_of(m->file), f->placeholders, f->placeholder_count, d);
     if (!text)
         return 1;
     if (add_input(f, m->path) != 0) {
@@ -260,8 +267,8 @@ static int load(struct tool_folder *f, struct layout_entry *es, size_t n, struct
         }
         m->down = take_text(f->dir, es, n, down->file, &m->down_len, d);
         if (m->down && layout == LAYOUT_FLYWAY)
-            m->down = layout_placeholders(m->down, &m->down_len, m->down_path, m->down_file, f->placeholders,
-                                          f->placeholder_count, d);
+            m->down = layout_placeholders(m->down, &m->down_len, m->down_path, base_of(m->down_file),
+                                          f->placeholders, f->placeholder_count, d);
         m->down_line = 1;
         if (!m->down || add_input(f, m->down_path) != 0)
             return errors + 1;
@@ -372,23 +379,45 @@ static int build_migrations(struct tool_folder *f, struct layout_entry *es, size
 }
 
 /*
-** dbmate sorts file names and diesel version strings, as text: where that
-** order is not the numeric one, the two tools would disagree on the history.
+** What dbmate sorts (file names) and diesel sorts (the folder's version,
+** dashes dropped), as text, into key[].
+*/
+static void text_order_key(const struct tool_folder *f, const struct tool_migration *m, char *key, size_t cap)
+{
+    size_t i, n = 0;
+
+    if (f->layout == LAYOUT_DBMATE) {
+        snprintf(key, cap, "%s", m->file);
+        return;
+    }
+    for (i = 0; m->file[i] && m->file[i] != '_' && m->file[i] != '/' && n + 1 < cap; i++)
+        if (m->file[i] != '-')
+            key[n++] = m->file[i];
+    key[n] = '\0';
+}
+
+/*
+** dbmate and diesel order by text: where that order is not the numeric one,
+** the tool and sqlmig would disagree on the history.
 */
 static int same_order(const struct tool_folder *f, struct diag_list *d)
 {
+    char a[600], b[600];
     size_t i;
 
     if (f->layout != LAYOUT_DBMATE && f->layout != LAYOUT_DIESEL)
         return 0;
-    for (i = 1; i < f->count; i++)
-        if (strcmp(f->items[i - 1].file, f->items[i].file) > 0) {
+    for (i = 1; i < f->count; i++) {
+        text_order_key(f, &f->items[i - 1], a, sizeof a);
+        text_order_key(f, &f->items[i], b, sizeof b);
+        if (strcmp(a, b) > 0) {
             diag_add(d, DIAG_ERROR, f->items[i].path, 0, 0,
-                     "%s sorts names as text and runs this before %s, which has the higher version: give both "
-                     "versions the same number of digits", layout_name((enum scan_layout)f->layout),
+                     "%s orders versions as text and runs this before %s, which has the lower version: give "
+                     "both versions the same number of digits", layout_name((enum scan_layout)f->layout),
                      f->items[i - 1].file);
             return 1;
         }
+    }
     return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "sqlmig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -99,6 +100,13 @@ fail:
     fclose(fp);
     free(buf);
     return NULL;
+}
+
+/* The part of a relative path after its last '/'. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
 }
 
 /* Does the name end in ".sql" in any case? */
@@ -326,23 +334,25 @@ static void flyway_versions(const char *dir, struct layout_plan *p, struct layou
 
     /* Whole numbers as they are only when one of them cannot take the first slot. */
     for (i = 0; i < n; i++) {
-        scan_layout_name(LAYOUT_FLYWAY, es[i].name, &sn);
+        const char *base = base_name(es[i].name);
+        scan_layout_name(LAYOUT_FLYWAY, base, &sn);
         if (sn.kind != SCAN_PLAIN && sn.kind != SCAN_DOWN)
             continue;
-        if (!flyway_parts(es[i].name + sn.version_start, sn.version_end - sn.version_start, parts, &count))
+        if (!flyway_parts(base + sn.version_start, sn.version_end - sn.version_start, parts, &count))
             continue;
         all_whole &= count == 1;
         any_large |= parts[0] > 9222;
     }
     whole = all_whole && any_large;
     for (i = 0; i < n; i++) {
+        const char *base = base_name(es[i].name);
         uint64_t v = 0;
         char *path;
-        scan_layout_name(LAYOUT_FLYWAY, es[i].name, &sn);
+        scan_layout_name(LAYOUT_FLYWAY, base, &sn);
         if (sn.kind != SCAN_PLAIN && sn.kind != SCAN_DOWN)
             continue;
         path = layout_join(dir, es[i].name);
-        if (!flyway_parts(es[i].name + sn.version_start, sn.version_end - sn.version_start, parts, &count) ||
+        if (!flyway_parts(base + sn.version_start, sn.version_end - sn.version_start, parts, &count) ||
             count > 6) {
             diag_add(d, DIAG_ERROR, path ? path : es[i].name, 0, 0,
                      "a Flyway version of more than six parts, or a part too large");
@@ -363,7 +373,7 @@ static void flyway_versions(const char *dir, struct layout_plan *p, struct layou
                 diag_add(d, DIAG_ERROR, path ? path : es[i].name, 0, 0,
                          "version 0 is reserved for the empty database; start at 1");
         }
-        if (v > 0 && add_piece(p, (int64_t)v, sn.kind, es[i].name, es[i].name + sn.name_start,
+        if (v > 0 && add_piece(p, (int64_t)v, sn.kind, es[i].name, base + sn.name_start,
                                sn.name_end - sn.name_start, flyway_flags(dir, es[i].name, p, d)) != 0)
             diag_add(d, DIAG_ERROR, dir, 0, 0, "out of memory");
         free(path);
@@ -415,7 +425,12 @@ static void place_diesel(const char *dir, struct layout_plan *p, struct layout_e
         }
         scan_layout_name(LAYOUT_DIESEL, es[i].name, &sn);
         snprintf(rel, sizeof rel, "%s/up.sql", es[i].name);
-        if (sn.kind == SCAN_MALFORMED) {
+        if (sn.kind == SCAN_IGNORED && es[i].name[0] != '.' && is_file_at(dir, rel)) {
+            /* diesel runs every folder with an up.sql, whatever its name. */
+            diag_add(d, DIAG_ERROR, path ? path : es[i].name, 0, 0,
+                     "diesel runs this folder as a migration, but its version (the name before '_') is not "
+                     "decimal digits and dashes, which sqlmig orders by: rename it <version>_<name>");
+        } else if (sn.kind == SCAN_MALFORMED) {
             diag_add(d, DIAG_ERROR, path ? path : es[i].name, 0, 0, "%s", sn.problem);
         } else if (sn.kind != SCAN_IGNORED && !is_file_at(dir, rel)) {
             diag_add(d, DIAG_ERROR, path ? path : es[i].name, 0, 0,
@@ -509,6 +524,89 @@ static void place_drizzle(const char *dir, struct layout_plan *p, struct layout_
     free(path);
 }
 
+/*
+** Flyway reads its location and every sub-folder in it (not hidden ones):
+** the files of `dir`/`rel`, as paths relative to `dir`, added to *list.
+*/
+static void flyway_collect(const char *dir, const char *rel, struct layout_entry **list, size_t *n, size_t *cap,
+                           int depth, struct diag_list *d)
+{
+    char *at = rel[0] ? layout_join(dir, rel) : strdup(dir);
+    DIR *dh = at ? opendir(at) : NULL;
+    struct dirent *de;
+
+    if (!dh) {
+        diag_add(d, DIAG_ERROR, at ? at : dir, 0, 0, "cannot open the folder: %s", at ? strerror(errno) : "out of memory");
+        free(at);
+        return;
+    }
+    while ((de = readdir(dh)) != NULL) {
+        char *name, *path;
+        struct stat st;
+        if (de->d_name[0] == '.')
+            continue;
+        name = rel[0] ? layout_join(rel, de->d_name) : strdup(de->d_name);
+        path = name ? layout_join(dir, name) : NULL;
+        if (!path || stat(path, &st) != 0) {
+            free(name);
+            free(path);
+            continue;
+        }
+        free(path);
+        if (S_ISDIR(st.st_mode) && depth < 16) {
+            flyway_collect(dir, name, list, n, cap, depth + 1, d);
+            free(name);
+            continue;
+        }
+        if (*n == *cap) {
+            struct layout_entry *grown = realloc(*list, (*cap = *cap ? *cap * 2 : 64) * sizeof *grown);
+            if (!grown) {
+                free(name);
+                diag_add(d, DIAG_ERROR, dir, 0, 0, "out of memory");
+                break;
+            }
+            *list = grown;
+        }
+        memset(&(*list)[*n], 0, sizeof **list);
+        (*list)[*n].name = name;
+        (*list)[(*n)++].is_file = S_ISREG(st.st_mode);
+    }
+    closedir(dh);
+    free(at);
+}
+
+static int by_entry_name(const void *a, const void *b)
+{
+    return strcmp(((const struct layout_entry *)a)->name, ((const struct layout_entry *)b)->name);
+}
+
+/* Flyway: the location's files and its sub-folders', names checked, versions encoded. */
+static void place_flyway(const char *dir, struct layout_plan *p, struct diag_list *d)
+{
+    struct layout_entry *list = NULL;
+    struct scan_name sn;
+    size_t n = 0, cap = 0, i;
+
+    flyway_collect(dir, "", &list, &n, &cap, 0, d);
+    if (n > 1)
+        qsort(list, n, sizeof *list, by_entry_name);
+    for (i = 0; i < n; i++) {
+        char *path;
+        scan_layout_name(LAYOUT_FLYWAY, base_name(list[i].name), &sn);
+        if (sn.kind == SCAN_IGNORED || (list[i].is_file && sn.kind != SCAN_MALFORMED))
+            continue;
+        path = layout_join(dir, list[i].name);
+        diag_add(d, DIAG_ERROR, path ? path : list[i].name, 0, 0, list[i].is_file
+                 ? "malformed migration file name: %s" : "named like a migration but is not a regular file%s",
+                 list[i].is_file ? sn.problem : "");
+        free(path);
+    }
+    flyway_versions(dir, p, list, n, d);
+    for (i = 0; i < n; i++)
+        free(list[i].name);
+    free(list);
+}
+
 /* The layouts of one folder of files, each named by its version. */
 static void place_files(const char *dir, enum scan_layout layout, struct layout_plan *p,
                         struct layout_entry *es, size_t n, struct diag_list *d)
@@ -529,10 +627,8 @@ static void place_files(const char *dir, enum scan_layout layout, struct layout_
         } else if (sn.kind == SCAN_MALFORMED) {
             diag_add(d, DIAG_ERROR, path ? path : es[i].name, 0, 0, "malformed migration file name: %s",
                      sn.problem);
-        } else if (layout != LAYOUT_FLYWAY /* flyway_versions() places them */ &&
-                   add_piece(p, sn.version, sn.kind, es[i].name, es[i].name + sn.name_start,
-                             sn.name_end - sn.name_start,
-                             layout == LAYOUT_GOLANG_MIGRATE ? SQLMIG_WRAPPED : 0) != 0) {
+        } else if (add_piece(p, sn.version, sn.kind, es[i].name, es[i].name + sn.name_start,
+                             sn.name_end - sn.name_start, 0) != 0) {
             diag_add(d, DIAG_ERROR, dir, 0, 0, "out of memory");
         }
         free(path);
@@ -560,8 +656,7 @@ int layout_plan(const char *dir, struct layout_entry *es, size_t n, enum scan_la
         place_drizzle(dir, p, es, n, d);
         break;
     case LAYOUT_FLYWAY:
-        place_files(dir, p->layout, p, es, n, d);
-        flyway_versions(dir, p, es, n, d);
+        place_flyway(dir, p, d);
         break;
     default:
         place_files(dir, p->layout, p, es, n, d);
@@ -591,15 +686,20 @@ char *layout_placeholders(char *text, size_t *len, const char *path, const char 
 {
     static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-";
     size_t i, out_len = 0, cap = *len + 1;
-    char *out = NULL;
+    char *out;
     int problems = 0;
 
     if (!strstr(text, "${"))
         return text;
+    if (!(out = malloc(cap))) {
+        diag_add(d, DIAG_ERROR, path, 0, 0, "out of memory");
+        free(text);
+        return NULL;
+    }
     for (i = 0; i < *len; i++) {
         const char *value = NULL;
         size_t n = 0, vlen;
-        if (text[i] == '$' && text[i + 1] == '{') {
+        if (text[i] == '$' && text[i + 1] == '{') { /* text[*len] is a NUL */
             n = strspn(text + i + 2, name_chars);
             if (n > 0 && text[i + 2 + n] == '}') {
                 value = placeholder_value(text + i + 2, n, file, defs, ndefs);
@@ -614,10 +714,9 @@ char *layout_placeholders(char *text, size_t *len, const char *path, const char 
             }
         }
         vlen = value ? strlen(value) : 1;
-        if (out_len + vlen + 1 > cap || !out) {
-            char *grown;
-            cap = (out_len + vlen + 1) * 2 > cap ? (out_len + vlen + 1) * 2 : cap;
-            if (!(grown = realloc(out, cap))) {
+        if (out_len + vlen + 1 > cap) {
+            char *grown = realloc(out, cap = (out_len + vlen + 1) * 2);
+            if (!grown) {
                 diag_add(d, DIAG_ERROR, path, 0, 0, "out of memory");
                 free(out);
                 free(text);

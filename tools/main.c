@@ -432,6 +432,14 @@ static int cmd_new(int argc, char **argv)
         tool_folder_free(&f);
         return 1;
     }
+    /* Its names and markers are another tool's: a plain file would not fit. */
+    if (f.layout != LAYOUT_PLAIN && f.layout != LAYOUT_SQLX) {
+        diag_error(argv[0], 0, 0, "the folder is read as %s, and `sqlmig new` writes plain migrations only: "
+                   "create the file as %s names it", layout_name((enum scan_layout)f.layout),
+                   layout_name((enum scan_layout)f.layout));
+        tool_folder_free(&f);
+        return 1;
+    }
     for (i = 0; i < f.count; i++) {
         size_t digits = strspn(f.items[i].file, "0123456789");
         if (digits > width)

@@ -76,15 +76,16 @@ struct scan_section {
     size_t marker;         /* offset of the marker line */
     size_t body;           /* offset of the line after it: the section's SQL */
     size_t end;            /* offset of the next marker line, or the text's length */
-    unsigned flags;        /* dbmate `transaction:false`: SQLMIG_NO_TRANSACTION */
+    unsigned flags;        /* dbmate `transaction:false`, and the `-- sqlmig:` directives in it */
     struct scan_stats stats;
 };
 
-#define SCAN_SECTION_MAX 4
+#define SCAN_SECTION_MAX 2   /* an up section, then a down section */
 
 /* What scan_sql() found in a migration's text. */
 struct scan_sql {
-    unsigned flags;        /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH: the directives there */
+    unsigned flags;        /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH: the directives there (before */
+                           /* the first section; goose's NO TRANSACTION, which is the file's) */
     int statements;        /* stats of the whole text (of what precedes the */
     int reshapes;          /* first section, for a file with sections) */
     struct scan_section sections[SCAN_SECTION_MAX];

@@ -310,7 +310,7 @@ static int at_line_start(const unsigned char *start, const unsigned char *tok)
 
 /* Handle `-- sqlmig:<word>` spanning [tok, end): set a flag or a problem. */
 static void directive(const unsigned char *tok, const unsigned char *end,
-                      const unsigned char *start, struct scan_sql *out)
+                      const unsigned char *start, unsigned *flags, struct scan_sql *out)
 {
     static const struct {
         const char *word;
@@ -325,7 +325,7 @@ static void directive(const unsigned char *tok, const unsigned char *end,
         end--;
     for (i = 0; i < sizeof known / sizeof known[0]; i++)
         if ((size_t)(end - w) == strlen(known[i].word) && memcmp(w, known[i].word, (size_t)(end - w)) == 0) {
-            out->flags |= known[i].flag;
+            *flags |= known[i].flag;
             return;
         }
     if (!out->problem) {
@@ -391,12 +391,11 @@ static void open_section(struct scan_sql *out, enum scan_section_kind kind, cons
 {
     struct scan_section *sec;
 
-    if (out->section_count == SCAN_SECTION_MAX) {
-        problem(out, tok, start, "too many section markers in one file (one up section, then one down section)");
-        return;
-    }
-    if (out->section_count && out->sections[out->section_count - 1].kind == kind) {
-        problem(out, tok, start, kind == SECTION_UP ? "a second up section in one file"
+    /* One up section, then at most one down section: SQL after a third
+    ** marker would belong to neither part. */
+    if (out->section_count >= 2 || (out->section_count && kind == SECTION_UP)) {
+        problem(out, tok, start, kind == SECTION_UP ? "a second up section in one file (one up section, then "
+                                                      "one down section)"
                                                     : "a second down section in one file");
         return;
     }
@@ -520,8 +519,10 @@ void scan_sql_layout(enum scan_layout layout, const char *text, size_t len, stru
             }
 
             "--" [ \t]* 'sqlmig:' [^\n\x00]* {
+                /* In a file with sections, a directive is its section's. */
                 if (at_line_start(start, tok))
-                    directive(tok, cur, start, out);
+                    directive(tok, cur, start, out->section_count ? &out->sections[out->section_count - 1].flags
+                                                                  : &out->flags, out);
                 continue;
             }
             "-- no-transaction" [^\n\x00]* {

@@ -92,8 +92,8 @@ reference() {
         # Versions compared part by part, '.' and '_' alike; each file with
         # its placeholders replaced (the fixture's args give their values).
         mkdir -p "$work/flyway-files"
-        for f in "$dir"/V*__*.sql; do
-            python3 - "$f" "$work/flyway-files/$(basename "$f")" $(cat "$dir/../args") <<'PY'
+        for f in $(cd "$dir" && find . -name 'V*__*.sql' | sed 's|^\./||'); do
+            python3 - "$dir/$f" "$work/flyway-files/$(basename "$f")" $(cat "$dir/../args") <<'PY'
 import os, re, sys
 src, dst, args = sys.argv[1], sys.argv[2], sys.argv[3:]
 values = {"flyway:filename": os.path.basename(src)}
@@ -106,7 +106,8 @@ text = re.sub(r"\$\{([A-Za-z0-9_.:-]+)\}", lambda m: values[m.group(1)], text)
 open(dst, "wb").write(text.encode("utf-8"))
 PY
         done
-        cli_apply "$db" $(cd "$dir" && ls V*__*.sql | python3 -c '
+        # Flyway reads sub-folders too; all versions are ordered together.
+        cli_apply "$db" $(cd "$work/flyway-files" && ls V*__*.sql | python3 -c '
 import re, sys
 names = sys.stdin.read().split()
 def key(n):
