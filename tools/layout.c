@@ -299,25 +299,30 @@ static int flyway_parts(const char *v, size_t len, uint64_t parts[6], int *count
     return 1;
 }
 
-/* A script's own configuration, <file>.conf: executeInTransaction=false. */
-static unsigned flyway_flags(const char *dir, const char *file, struct layout_plan *p, struct diag_list *d)
+/*
+** A tool's file beside a migration that may run it outside a transaction:
+** Flyway's <script>.conf (executeInTransaction=false), diesel's
+** metadata.toml (run_in_transaction = false). SQLMIG_NO_TRANSACTION, or 0;
+** the file, when there is one, is an input.
+*/
+static unsigned sidecar_flags(const char *dir, const char *rel, const char *key, struct layout_plan *p,
+                              struct diag_list *d)
 {
-    char rel[600], *path, *text;
+    char *path, *text;
     size_t len;
     unsigned flags = 0;
     int value;
 
-    snprintf(rel, sizeof rel, "%s.conf", file);
     if (!is_file_at(dir, rel))
         return 0;
     path = layout_join(dir, rel);
     text = path ? layout_read_file(path, &len, d) : NULL;
     if (text && add_input(p, path) == 0) {
-        value = scan_toml_bool(text, len, "executeInTransaction");
+        value = scan_toml_bool(text, len, key);
         if (value == 0)
             flags = SQLMIG_NO_TRANSACTION;
         else if (value < 0)
-            diag_add(d, DIAG_ERROR, path, 0, 0, "executeInTransaction must be true or false");
+            diag_add(d, DIAG_ERROR, path, 0, 0, "%s must be true or false", key);
     }
     free(text);
     free(path);
@@ -347,7 +352,7 @@ static void flyway_versions(const char *dir, struct layout_plan *p, struct layou
     for (i = 0; i < n; i++) {
         const char *base = base_name(es[i].name);
         uint64_t v = 0;
-        char *path;
+        char *path, conf[600];
         scan_layout_name(LAYOUT_FLYWAY, base, &sn);
         if (sn.kind != SCAN_PLAIN && sn.kind != SCAN_DOWN)
             continue;
@@ -373,36 +378,12 @@ static void flyway_versions(const char *dir, struct layout_plan *p, struct layou
                 diag_add(d, DIAG_ERROR, path ? path : es[i].name, 0, 0,
                          "version 0 is reserved for the empty database; start at 1");
         }
-        if (v > 0 && add_piece(p, (int64_t)v, sn.kind, es[i].name, base + sn.name_start,
-                               sn.name_end - sn.name_start, flyway_flags(dir, es[i].name, p, d)) != 0)
+        snprintf(conf, sizeof conf, "%s.conf", es[i].name);
+        if (v > 0 && add_piece(p, (int64_t)v, sn.kind, es[i].name, base + sn.name_start, sn.name_end - sn.name_start,
+                               sidecar_flags(dir, conf, "executeInTransaction", p, d)) != 0)
             diag_add(d, DIAG_ERROR, dir, 0, 0, "out of memory");
         free(path);
     }
-}
-
-/* diesel's metadata.toml: `run_in_transaction = false` runs it outside one. */
-static unsigned diesel_flags(const char *dir, const char *folder, struct layout_plan *p, struct diag_list *d)
-{
-    char rel[600], *path, *text;
-    size_t len;
-    unsigned flags = 0;
-    int value;
-
-    snprintf(rel, sizeof rel, "%s/metadata.toml", folder);
-    if (!is_file_at(dir, rel))
-        return 0;
-    path = layout_join(dir, rel);
-    text = path ? layout_read_file(path, &len, d) : NULL;
-    if (text && add_input(p, path) == 0) {
-        value = scan_toml_bool(text, len, "run_in_transaction");
-        if (value == 0)
-            flags = SQLMIG_NO_TRANSACTION;
-        else if (value < 0)
-            diag_add(d, DIAG_ERROR, path, 0, 0, "run_in_transaction must be true or false");
-    }
-    free(text);
-    free(path);
-    return flags;
 }
 
 static void place_diesel(const char *dir, struct layout_plan *p, struct layout_entry *es, size_t n,
@@ -439,7 +420,9 @@ static void place_diesel(const char *dir, struct layout_plan *p, struct layout_e
             /* Its mtime changes when down.sql or metadata.toml comes or goes. */
             if (!path || add_input(p, path) != 0)
                 diag_add(d, DIAG_ERROR, dir, 0, 0, "out of memory");
-            flags = diesel_flags(dir, es[i].name, p, d);
+            snprintf(rel, sizeof rel, "%s/metadata.toml", es[i].name);
+            flags = sidecar_flags(dir, rel, "run_in_transaction", p, d);
+            snprintf(rel, sizeof rel, "%s/up.sql", es[i].name);
             if (add_piece(p, sn.version, SCAN_UP, rel, es[i].name + sn.name_start, sn.name_end - sn.name_start,
                           flags) != 0)
                 diag_add(d, DIAG_ERROR, dir, 0, 0, "out of memory");
