@@ -2820,9 +2820,14 @@ static void directive(const unsigned char *tok, const unsigned char *end,
 }
 
 /* The counts that the text at hand goes to: the preamble's or a section's. */
-static struct scan_stats *stats_of(struct scan_sql *out, struct scan_stats *pre)
+static struct scan_stats *stats_of(struct scan_sql *out, struct scan_stats *pre, const unsigned char *tok,
+                                   const unsigned char *start)
 {
-    return out->section_count ? &out->sections[out->section_count - 1].stats : pre;
+    if (out->section_count)
+        return &out->sections[out->section_count - 1].stats;
+    if (!pre->statements) /* where SQL before any section starts */
+        out->preamble_at = (size_t)(tok - start);
+    return pre;
 }
 
 /* A word of SQL: the text has a statement; some words reshape the schema. */
@@ -3081,13 +3086,13 @@ yy292:
 yy293:
 	++cur;
 yy294:
-	{ stats_of(out, &pre)->statements = 1; at_start = 0; continue; }
+	{ stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; continue; }
 yy295:
 	++cur;
 	{ continue; }
 yy296:
 	++cur;
-	{ stats_of(out, &pre)->statements = 1; at_start = 0; cur = skip_to(cur, lim, *tok); continue; }
+	{ stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; cur = skip_to(cur, lim, *tok); continue; }
 yy297:
 	yych = *++cur;
 	switch (yych) {
@@ -3179,12 +3184,12 @@ yy301:
                 if (at_start && word_at(tok, cur, "begin") == cur)
                     out->wraps = 1;
                 at_start = 0;
-                word(tok, cur, stats_of(out, &pre));
+                word(tok, cur, stats_of(out, &pre, tok, start));
                 continue;
             }
 yy302:
 	++cur;
-	{ stats_of(out, &pre)->statements = 1; at_start = 0; cur = skip_to(cur, lim, ']'); continue; }
+	{ stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; cur = skip_to(cur, lim, ']'); continue; }
 yy303:
 	yych = *++cur;
 	switch (yych) {

@@ -212,7 +212,8 @@ static int load(struct tool_folder *f, struct layout_entry *es, size_t n, struct
             return 1;
         }
         if (ss.statements) {
-            diag_add(d, DIAG_ERROR, m->path, 1, 1, layout == LAYOUT_GOOSE
+            diag_position(text, ss.preamble_at, 1, &line, &col);
+            diag_add(d, DIAG_ERROR, m->path, line, col, layout == LAYOUT_GOOSE
                      ? "SQL before '-- +goose Up', which goose would not run: move it into the up section"
                      : "SQL before '-- migrate:up', which dbmate refuses: move it into the up section");
             errors++;

@@ -88,6 +88,7 @@ struct scan_sql {
                            /* the first section; goose's NO TRANSACTION, which is the file's) */
     int statements;        /* stats of the whole text (of what precedes the */
     int reshapes;          /* first section, for a file with sections) */
+    size_t preamble_at;    /* where that SQL starts, when `statements` is set */
     struct scan_section sections[SCAN_SECTION_MAX];
     int section_count;     /* goose and dbmate only */
     int wraps;             /* a statement starts with BEGIN: the text wraps itself in a transaction */

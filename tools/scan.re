@@ -336,9 +336,14 @@ static void directive(const unsigned char *tok, const unsigned char *end,
 }
 
 /* The counts that the text at hand goes to: the preamble's or a section's. */
-static struct scan_stats *stats_of(struct scan_sql *out, struct scan_stats *pre)
+static struct scan_stats *stats_of(struct scan_sql *out, struct scan_stats *pre, const unsigned char *tok,
+                                   const unsigned char *start)
 {
-    return out->section_count ? &out->sections[out->section_count - 1].stats : pre;
+    if (out->section_count)
+        return &out->sections[out->section_count - 1].stats;
+    if (!pre->statements) /* where SQL before any section starts */
+        out->preamble_at = (size_t)(tok - start);
+    return pre;
 }
 
 /* A word of SQL: the text has a statement; some words reshape the schema. */
@@ -552,20 +557,20 @@ void scan_sql_layout(enum scan_layout layout, const char *text, size_t len, stru
             }
             "--" [^\n\x00]*   { continue; }
             "/*"              { cur = skip_block_comment(cur, lim); continue; }
-            ['"`]             { stats_of(out, &pre)->statements = 1; at_start = 0; cur = skip_to(cur, lim, *tok); continue; }
-            "["               { stats_of(out, &pre)->statements = 1; at_start = 0; cur = skip_to(cur, lim, ']'); continue; }
+            ['"`]             { stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; cur = skip_to(cur, lim, *tok); continue; }
+            "["               { stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; cur = skip_to(cur, lim, ']'); continue; }
             [a-zA-Z_\x80-\xff] [a-zA-Z0-9_$\x80-\xff]* {
                 /* BEGIN opens a statement only as transaction control: a
                 ** trigger's BEGIN follows its header, not a ';'. */
                 if (at_start && word_at(tok, cur, "begin") == cur)
                     out->wraps = 1;
                 at_start = 0;
-                word(tok, cur, stats_of(out, &pre));
+                word(tok, cur, stats_of(out, &pre, tok, start));
                 continue;
             }
             ";"               { at_start = 1; continue; }
             [ \t\r\n\f\v]     { continue; }
-            *                 { stats_of(out, &pre)->statements = 1; at_start = 0; continue; }
+            *                 { stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; continue; }
         */
     }
     if (open)
