@@ -2154,10 +2154,8 @@ yy231:
 yy232:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy240;
-		case '~': goto yy241;
-		default: goto yy232;
+		case '.': goto yy242;
+		default: goto yy241;
 	}
 yy233:
 	yych = *++cur;
@@ -2194,7 +2192,7 @@ yy234:
 		case '7':
 		case '8':
 		case '9': goto yy227;
-		case '_': goto yy242;
+		case '_': goto yy244;
 		case '~': goto yy223;
 		default: goto yy215;
 	}
@@ -2233,20 +2231,20 @@ yy236:
 		case '7':
 		case '8':
 		case '9': goto yy228;
-		case '_': goto yy243;
+		case '_': goto yy245;
 		case '~': goto yy223;
 		default: goto yy215;
 	}
 yy237:
 	yych = *++cur;
 	switch (yych) {
-		case 'e': goto yy244;
+		case 'e': goto yy246;
 		default: goto yy216;
 	}
 yy238:
 	yych = *++cur;
 	switch (yych) {
-		case 'o': goto yy245;
+		case 'o': goto yy247;
 		default: goto yy216;
 	}
 yy239:
@@ -2255,101 +2253,89 @@ yy239:
 		case 0x00: goto yy214;
 		case '.': goto yy224;
 		case 'L':
-		case 'l': goto yy246;
+		case 'l': goto yy248;
 		case '~': goto yy223;
 		default: goto yy215;
 	}
 yy240:
 	yych = *++cur;
+yy241:
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy240;
-		case 'S': goto yy247;
-		case 's': goto yy248;
-		case '~': goto yy241;
-		default: goto yy232;
-	}
-yy241:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy225;
-		case '.': goto yy240;
-		case '~': goto yy241;
-		default: goto yy232;
+		case '.': goto yy249;
+		case '~': goto yy243;
+		default: goto yy240;
 	}
 yy242:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy249;
-		case '~': goto yy250;
-		default: goto yy242;
+		case 'S':
+		case 's': goto yy250;
+		default: goto yy241;
 	}
 yy243:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy225;
+		case '.': goto yy249;
+		case '~': goto yy243;
+		default: goto yy240;
+	}
+yy244:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
 		case '.': goto yy251;
 		case '~': goto yy252;
-		default: goto yy243;
-	}
-yy244:
-	yych = *++cur;
-	switch (yych) {
-		case 'r': goto yy253;
-		default: goto yy216;
+		default: goto yy244;
 	}
 yy245:
 	yych = *++cur;
 	switch (yych) {
-		case 'r': goto yy254;
-		default: goto yy216;
+		case 0x00: goto yy214;
+		case '.': goto yy253;
+		case '~': goto yy254;
+		default: goto yy245;
 	}
 yy246:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy255;
-		case '.': goto yy224;
-		case '~': goto yy223;
-		default: goto yy215;
+		case 'r': goto yy255;
+		default: goto yy216;
 	}
 yy247:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy240;
-		case 'Q':
-		case 'q': goto yy256;
-		case '~': goto yy241;
-		default: goto yy232;
+		case 'r': goto yy256;
+		default: goto yy216;
 	}
 yy248:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy240;
-		case 'Q': goto yy256;
-		case 'q': goto yy257;
-		case '~': goto yy241;
-		default: goto yy232;
+		case 0x00: goto yy257;
+		case '.': goto yy224;
+		case '~': goto yy223;
+		default: goto yy215;
 	}
 yy249:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
 		case '.': goto yy249;
-		case 'S': goto yy258;
-		case 's': goto yy259;
-		case '~': goto yy250;
-		default: goto yy242;
+		case 'S': goto yy250;
+		case 's': goto yy258;
+		case '~': goto yy243;
+		default: goto yy240;
 	}
 yy250:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy225;
+		case 0x00: goto yy214;
 		case '.': goto yy249;
-		case '~': goto yy250;
-		default: goto yy242;
+		case 'Q':
+		case 'q': goto yy259;
+		case '~': goto yy243;
+		default: goto yy240;
 	}
 yy251:
 	yych = *++cur;
@@ -2359,7 +2345,7 @@ yy251:
 		case 'S': goto yy260;
 		case 's': goto yy261;
 		case '~': goto yy252;
-		default: goto yy243;
+		default: goto yy244;
 	}
 yy252:
 	yych = *++cur;
@@ -2367,9 +2353,27 @@ yy252:
 		case 0x00: goto yy225;
 		case '.': goto yy251;
 		case '~': goto yy252;
-		default: goto yy243;
+		default: goto yy244;
 	}
 yy253:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy253;
+		case 'S': goto yy262;
+		case 's': goto yy263;
+		case '~': goto yy254;
+		default: goto yy245;
+	}
+yy254:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy225;
+		case '.': goto yy253;
+		case '~': goto yy254;
+		default: goto yy245;
+	}
+yy255:
 	yych = *++cur;
 	switch (yych) {
 		case 'A':
@@ -2397,61 +2401,41 @@ yy253:
 		case 'W':
 		case 'X':
 		case 'Y':
-		case 'Z': goto yy262;
+		case 'Z': goto yy264;
 		default: goto yy216;
 	}
-yy254:
+yy256:
 	yych = *++cur;
 	switch (yych) {
-		case 'e': goto yy253;
+		case 'e': goto yy255;
 		default: goto yy216;
 	}
-yy255:
+yy257:
 	++cur;
 	{
             malformed(out, "a Flyway file is named V<version>__<description>.sql (or U for undo), the version "
                            "digits separated by '.' or '_'");
             return;
         }
-yy256:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy240;
-		case 'L':
-		case 'l': goto yy263;
-		case '~': goto yy241;
-		default: goto yy232;
-	}
-yy257:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy240;
-		case 'L': goto yy263;
-		case 'l': goto yy264;
-		case '~': goto yy241;
-		default: goto yy232;
-	}
 yy258:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
 		case '.': goto yy249;
-		case 'Q':
+		case 'Q': goto yy259;
 		case 'q': goto yy265;
-		case '~': goto yy250;
-		default: goto yy242;
+		case '~': goto yy243;
+		default: goto yy240;
 	}
 yy259:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
 		case '.': goto yy249;
-		case 'Q': goto yy265;
-		case 'q': goto yy266;
-		case '~': goto yy250;
-		default: goto yy242;
+		case 'L':
+		case 'l': goto yy266;
+		case '~': goto yy243;
+		default: goto yy240;
 	}
 yy260:
 	yych = *++cur;
@@ -2461,7 +2445,7 @@ yy260:
 		case 'Q':
 		case 'q': goto yy267;
 		case '~': goto yy252;
-		default: goto yy243;
+		default: goto yy244;
 	}
 yy261:
 	yych = *++cur;
@@ -2471,13 +2455,33 @@ yy261:
 		case 'Q': goto yy267;
 		case 'q': goto yy268;
 		case '~': goto yy252;
-		default: goto yy243;
+		default: goto yy244;
 	}
 yy262:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy269;
+		case '.': goto yy253;
+		case 'Q':
+		case 'q': goto yy269;
+		case '~': goto yy254;
+		default: goto yy245;
+	}
+yy263:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy253;
+		case 'Q': goto yy269;
+		case 'q': goto yy270;
+		case '~': goto yy254;
+		default: goto yy245;
+	}
+yy264:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy271;
 		case 'A':
 		case 'B':
 		case 'C':
@@ -2529,46 +2533,28 @@ yy262:
 		case 'w':
 		case 'x':
 		case 'y':
-		case 'z': goto yy262;
-		case '_': goto yy270;
+		case 'z': goto yy264;
+		case '_': goto yy272;
 		case '~': goto yy223;
 		default: goto yy215;
-	}
-yy263:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy255;
-		case '.': goto yy240;
-		case '~': goto yy241;
-		default: goto yy232;
-	}
-yy264:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy271;
-		case '.': goto yy240;
-		case '~': goto yy241;
-		default: goto yy232;
 	}
 yy265:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
 		case '.': goto yy249;
-		case 'L':
-		case 'l': goto yy272;
-		case '~': goto yy250;
-		default: goto yy242;
+		case 'L': goto yy266;
+		case 'l': goto yy273;
+		case '~': goto yy243;
+		default: goto yy240;
 	}
 yy266:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
+		case 0x00: goto yy257;
 		case '.': goto yy249;
-		case 'L': goto yy272;
-		case 'l': goto yy273;
-		case '~': goto yy250;
-		default: goto yy242;
+		case '~': goto yy243;
+		default: goto yy240;
 	}
 yy267:
 	yych = *++cur;
@@ -2578,7 +2564,7 @@ yy267:
 		case 'L':
 		case 'l': goto yy274;
 		case '~': goto yy252;
-		default: goto yy243;
+		default: goto yy244;
 	}
 yy268:
 	yych = *++cur;
@@ -2588,172 +2574,201 @@ yy268:
 		case 'L': goto yy274;
 		case 'l': goto yy275;
 		case '~': goto yy252;
-		default: goto yy243;
+		default: goto yy244;
 	}
 yy269:
 	yych = *++cur;
 	switch (yych) {
-		case 'S': goto yy231;
-		case 's': goto yy276;
-		default: goto yy216;
+		case 0x00: goto yy214;
+		case '.': goto yy253;
+		case 'L':
+		case 'l': goto yy276;
+		case '~': goto yy254;
+		default: goto yy245;
 	}
 yy270:
 	yych = *++cur;
 	switch (yych) {
-		case '_': goto yy277;
-		default: goto yy216;
+		case 0x00: goto yy214;
+		case '.': goto yy253;
+		case 'L': goto yy276;
+		case 'l': goto yy277;
+		case '~': goto yy254;
+		default: goto yy245;
 	}
 yy271:
-	++cur;
-	{
-            malformed(out, "a Flyway repeatable migration (R__): sqlmig does not run repeatable migrations yet; "
-                           "make it a versioned one (V<version>__<description>.sql)");
-            return;
-        }
+	yych = *++cur;
+	switch (yych) {
+		case 'S': goto yy231;
+		case 's': goto yy278;
+		default: goto yy216;
+	}
 yy272:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy255;
-		case '.': goto yy249;
-		case '~': goto yy250;
-		default: goto yy242;
+		case '_': goto yy279;
+		default: goto yy216;
 	}
 yy273:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy278;
+		case 0x00: goto yy280;
 		case '.': goto yy249;
-		case '~': goto yy250;
-		default: goto yy242;
+		case '~': goto yy243;
+		default: goto yy240;
 	}
 yy274:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy255;
+		case 0x00: goto yy257;
 		case '.': goto yy251;
 		case '~': goto yy252;
-		default: goto yy243;
+		default: goto yy244;
 	}
 yy275:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy279;
+		case 0x00: goto yy281;
 		case '.': goto yy251;
 		case '~': goto yy252;
-		default: goto yy243;
+		default: goto yy244;
 	}
 yy276:
 	yych = *++cur;
 	switch (yych) {
-		case 'Q': goto yy239;
-		case 'q': goto yy280;
-		default: goto yy216;
+		case 0x00: goto yy257;
+		case '.': goto yy253;
+		case '~': goto yy254;
+		default: goto yy245;
 	}
 yy277:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy281;
-		case '~': goto yy282;
-		default: goto yy277;
+		case 0x00: goto yy282;
+		case '.': goto yy253;
+		case '~': goto yy254;
+		default: goto yy245;
 	}
 yy278:
-	++cur;
-	{ out->kind = SCAN_DOWN; goto flyway; }
-yy279:
-	++cur;
-	{ out->kind = SCAN_PLAIN; goto flyway; }
-yy280:
 	yych = *++cur;
 	switch (yych) {
-		case 'L': goto yy246;
-		case 'l': goto yy283;
+		case 'Q': goto yy239;
+		case 'q': goto yy283;
 		default: goto yy216;
 	}
-yy281:
+yy279:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy281;
-		case 'S': goto yy284;
-		case 's': goto yy285;
-		case '~': goto yy282;
-		default: goto yy277;
+		case '.': goto yy284;
+		case '~': goto yy285;
+		default: goto yy279;
 	}
+yy280:
+	++cur;
+	{
+            out->kind = SCAN_REPEATABLE;
+            out->name_start = 3;
+            out->name_end = len - 4;
+            return;
+        }
+yy281:
+	++cur;
+	{ out->kind = SCAN_DOWN; goto flyway; }
 yy282:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy225;
-		case '.': goto yy281;
-		case '~': goto yy282;
-		default: goto yy277;
-	}
+	++cur;
+	{ out->kind = SCAN_PLAIN; goto flyway; }
 yy283:
 	yych = *++cur;
-	if (yych <= 0x00) goto yy286;
-	goto yy216;
+	switch (yych) {
+		case 'L': goto yy248;
+		case 'l': goto yy286;
+		default: goto yy216;
+	}
 yy284:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00: goto yy214;
-		case '.': goto yy281;
-		case 'Q':
-		case 'q': goto yy287;
-		case '~': goto yy282;
-		default: goto yy277;
+		case '.': goto yy284;
+		case 'S': goto yy287;
+		case 's': goto yy288;
+		case '~': goto yy285;
+		default: goto yy279;
 	}
 yy285:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy281;
-		case 'Q': goto yy287;
-		case 'q': goto yy288;
-		case '~': goto yy282;
-		default: goto yy277;
+		case 0x00: goto yy225;
+		case '.': goto yy284;
+		case '~': goto yy285;
+		default: goto yy279;
 	}
 yy286:
+	yych = *++cur;
+	if (yych <= 0x00) goto yy289;
+	goto yy216;
+yy287:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy284;
+		case 'Q':
+		case 'q': goto yy290;
+		case '~': goto yy285;
+		default: goto yy279;
+	}
+yy288:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy284;
+		case 'Q': goto yy290;
+		case 'q': goto yy291;
+		case '~': goto yy285;
+		default: goto yy279;
+	}
+yy289:
 	++cur;
 	{
             malformed(out, "a Flyway callback script, which Flyway runs around its commands: sqlmig runs "
                            "migrations only; move what it does into a versioned migration");
             return;
         }
-yy287:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy281;
-		case 'L':
-		case 'l': goto yy289;
-		case '~': goto yy282;
-		default: goto yy277;
-	}
-yy288:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy214;
-		case '.': goto yy281;
-		case 'L': goto yy289;
-		case 'l': goto yy290;
-		case '~': goto yy282;
-		default: goto yy277;
-	}
-yy289:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy255;
-		case '.': goto yy281;
-		case '~': goto yy282;
-		default: goto yy277;
-	}
 yy290:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy286;
-		case '.': goto yy281;
-		case '~': goto yy282;
-		default: goto yy277;
+		case 0x00: goto yy214;
+		case '.': goto yy284;
+		case 'L':
+		case 'l': goto yy292;
+		case '~': goto yy285;
+		default: goto yy279;
+	}
+yy291:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy214;
+		case '.': goto yy284;
+		case 'L': goto yy292;
+		case 'l': goto yy293;
+		case '~': goto yy285;
+		default: goto yy279;
+	}
+yy292:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy257;
+		case '.': goto yy284;
+		case '~': goto yy285;
+		default: goto yy279;
+	}
+yy293:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy289;
+		case '.': goto yy284;
+		case '~': goto yy285;
+		default: goto yy279;
 	}
 }
 
@@ -2999,8 +3014,8 @@ void scan_sql_layout(enum scan_layout layout, const char *text, size_t len, stru
 	yych = *cur;
 	switch (yych) {
 		case 0x00:
-			if (lim <= cur) goto yy357;
-			goto yy292;
+			if (lim <= cur) goto yy360;
+			goto yy295;
 		case 0x01:
 		case 0x02:
 		case 0x03:
@@ -3061,54 +3076,54 @@ void scan_sql_layout(enum scan_layout layout, const char *text, size_t len, stru
 		case '|':
 		case '}':
 		case '~':
-		case 0x7F: goto yy293;
+		case 0x7F: goto yy296;
 		case '\t':
 		case '\n':
 		case '\v':
 		case '\f':
 		case '\r':
-		case ' ': goto yy295;
+		case ' ': goto yy298;
 		case '"':
 		case '\'':
-		case '`': goto yy296;
-		case '-': goto yy297;
-		case '/': goto yy298;
-		case ';': goto yy299;
-		case '[': goto yy302;
-		default: goto yy300;
+		case '`': goto yy299;
+		case '-': goto yy300;
+		case '/': goto yy301;
+		case ';': goto yy302;
+		case '[': goto yy305;
+		default: goto yy303;
 	}
-yy292:
+yy295:
 	++cur;
 	{
                 problem(out, tok, start, "NUL byte in a migration (SQLite would stop reading here)");
                 break;
             }
-yy293:
-	++cur;
-yy294:
-	{ stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; continue; }
-yy295:
-	++cur;
-	{ continue; }
 yy296:
 	++cur;
-	{ stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; cur = skip_to(cur, lim, *tok); continue; }
 yy297:
-	yych = *++cur;
-	switch (yych) {
-		case '-': goto yy303;
-		default: goto yy294;
-	}
+	{ stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; continue; }
 yy298:
-	yych = *++cur;
-	switch (yych) {
-		case '*': goto yy305;
-		default: goto yy294;
-	}
+	++cur;
+	{ continue; }
 yy299:
 	++cur;
-	{ at_start = 1; continue; }
+	{ stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; cur = skip_to(cur, lim, *tok); continue; }
 yy300:
+	yych = *++cur;
+	switch (yych) {
+		case '-': goto yy306;
+		default: goto yy297;
+	}
+yy301:
+	yych = *++cur;
+	switch (yych) {
+		case '*': goto yy308;
+		default: goto yy297;
+	}
+yy302:
+	++cur;
+	{ at_start = 1; continue; }
+yy303:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
@@ -3174,10 +3189,10 @@ yy300:
 		case '|':
 		case '}':
 		case '~':
-		case 0x7F: goto yy301;
-		default: goto yy300;
+		case 0x7F: goto yy304;
+		default: goto yy303;
 	}
-yy301:
+yy304:
 	{
                 /* BEGIN opens a statement only as transaction control: a
                 ** trigger's BEGIN follows its header, not a ';'. */
@@ -3187,247 +3202,247 @@ yy301:
                 word(tok, cur, stats_of(out, &pre, tok, start));
                 continue;
             }
-yy302:
-	++cur;
-	{ stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; cur = skip_to(cur, lim, ']'); continue; }
-yy303:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy304;
-		case '\t': goto yy308;
-		case ' ': goto yy309;
-		case '+': goto yy310;
-		case 'S':
-		case 's': goto yy311;
-		case 'm': goto yy312;
-		default: goto yy307;
-	}
-yy304:
-	{ continue; }
 yy305:
 	++cur;
-	{ cur = skip_block_comment(cur, lim); continue; }
+	{ stats_of(out, &pre, tok, start)->statements = 1; at_start = 0; cur = skip_to(cur, lim, ']'); continue; }
 yy306:
 	yych = *++cur;
-yy307:
 	switch (yych) {
-		case 0x00:
-		case '\n': goto yy304;
-		default: goto yy306;
-	}
-yy308:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy304;
-		case '\t':
-		case ' ': goto yy308;
-		case '+': goto yy310;
+		case 0x00: goto yy307;
+		case '\t': goto yy311;
+		case ' ': goto yy312;
+		case '+': goto yy313;
 		case 'S':
-		case 's': goto yy311;
-		case 'm': goto yy312;
-		default: goto yy306;
+		case 's': goto yy314;
+		case 'm': goto yy315;
+		default: goto yy310;
 	}
+yy307:
+	{ continue; }
+yy308:
+	++cur;
+	{ cur = skip_block_comment(cur, lim); continue; }
 yy309:
 	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy304;
-		case '\t':
-		case ' ': goto yy308;
-		case '+': goto yy310;
-		case 'S':
-		case 's': goto yy311;
-		case 'm': goto yy312;
-		case 'n': goto yy313;
-		default: goto yy307;
-	}
 yy310:
-	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'G':
-		case 'g': goto yy314;
-		default: goto yy307;
+		case 0x00:
+		case '\n': goto yy307;
+		default: goto yy309;
 	}
 yy311:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'Q':
-		case 'q': goto yy315;
-		default: goto yy307;
+		case 0x00:
+		case '\n': goto yy307;
+		case '\t':
+		case ' ': goto yy311;
+		case '+': goto yy313;
+		case 'S':
+		case 's': goto yy314;
+		case 'm': goto yy315;
+		default: goto yy309;
 	}
 yy312:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'i': goto yy316;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case '\t':
+		case ' ': goto yy311;
+		case '+': goto yy313;
+		case 'S':
+		case 's': goto yy314;
+		case 'm': goto yy315;
+		case 'n': goto yy316;
+		default: goto yy310;
 	}
 yy313:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'o': goto yy317;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'G':
+		case 'g': goto yy317;
+		default: goto yy310;
 	}
 yy314:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'O':
-		case 'o': goto yy318;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'Q':
+		case 'q': goto yy318;
+		default: goto yy310;
 	}
 yy315:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'L':
-		case 'l': goto yy319;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'i': goto yy319;
+		default: goto yy310;
 	}
 yy316:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'g': goto yy320;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'o': goto yy320;
+		default: goto yy310;
 	}
 yy317:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case '-': goto yy321;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'O':
+		case 'o': goto yy321;
+		default: goto yy310;
 	}
 yy318:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'O':
-		case 'o': goto yy322;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'L':
+		case 'l': goto yy322;
+		default: goto yy310;
 	}
 yy319:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'M':
-		case 'm': goto yy323;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'g': goto yy323;
+		default: goto yy310;
 	}
 yy320:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'r': goto yy324;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case '-': goto yy324;
+		default: goto yy310;
 	}
 yy321:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 't': goto yy325;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'O':
+		case 'o': goto yy325;
+		default: goto yy310;
 	}
 yy322:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'S':
-		case 's': goto yy326;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'M':
+		case 'm': goto yy326;
+		default: goto yy310;
 	}
 yy323:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'I':
-		case 'i': goto yy327;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'r': goto yy327;
+		default: goto yy310;
 	}
 yy324:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'a': goto yy328;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 't': goto yy328;
+		default: goto yy310;
 	}
 yy325:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'r': goto yy329;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'S':
+		case 's': goto yy329;
+		default: goto yy310;
 	}
 yy326:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'E':
-		case 'e': goto yy330;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'I':
+		case 'i': goto yy330;
+		default: goto yy310;
 	}
 yy327:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'G':
-		case 'g': goto yy331;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'a': goto yy331;
+		default: goto yy310;
 	}
 yy328:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 't': goto yy332;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'r': goto yy332;
+		default: goto yy310;
 	}
 yy329:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'a': goto yy333;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'E':
+		case 'e': goto yy333;
+		default: goto yy310;
 	}
 yy330:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case '\t':
-		case ' ': goto yy334;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'G':
+		case 'g': goto yy334;
+		default: goto yy310;
 	}
 yy331:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case ':': goto yy336;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 't': goto yy335;
+		default: goto yy310;
 	}
 yy332:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'e': goto yy338;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'a': goto yy336;
+		default: goto yy310;
 	}
 yy333:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'n': goto yy339;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case '\t':
+		case ' ': goto yy337;
+		default: goto yy310;
 	}
 yy334:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00:
-		case '\n': goto yy335;
-		default: goto yy334;
+		case 0x00: goto yy307;
+		case ':': goto yy339;
+		default: goto yy310;
 	}
 yy335:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy307;
+		case 'e': goto yy341;
+		default: goto yy310;
+	}
+yy336:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy307;
+		case 'n': goto yy342;
+		default: goto yy310;
+	}
+yy337:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy338;
+		default: goto yy337;
+	}
+yy338:
 	{
                 if (layout == LAYOUT_GOOSE && (tok == start || tok[-1] == '\n'))
                     goose_marker(tok, cur, start, lim, out, &open);
@@ -3438,14 +3453,14 @@ yy335:
                     foreign_marker(tok, start, out);
                 continue;
             }
-yy336:
+yy339:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy337;
-		default: goto yy336;
+		case '\n': goto yy340;
+		default: goto yy339;
 	}
-yy337:
+yy340:
 	{
                 /* In a file with sections, a directive is its section's. */
                 if (at_line_start(start, tok))
@@ -3453,74 +3468,74 @@ yy337:
                                                                   : &out->flags, out);
                 continue;
             }
-yy338:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy304;
-		case ':': goto yy340;
-		default: goto yy307;
-	}
-yy339:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy304;
-		case 's': goto yy341;
-		default: goto yy307;
-	}
-yy340:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy304;
-		case 'd': goto yy342;
-		case 'u': goto yy343;
-		default: goto yy307;
-	}
 yy341:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'a': goto yy344;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case ':': goto yy343;
+		default: goto yy310;
 	}
 yy342:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'o': goto yy345;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 's': goto yy344;
+		default: goto yy310;
 	}
 yy343:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'p': goto yy346;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'd': goto yy345;
+		case 'u': goto yy346;
+		default: goto yy310;
 	}
 yy344:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'c': goto yy348;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'a': goto yy347;
+		default: goto yy310;
 	}
 yy345:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'w': goto yy349;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'o': goto yy348;
+		default: goto yy310;
 	}
 yy346:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy347;
+		case 0x00: goto yy307;
+		case 'p': goto yy349;
+		default: goto yy310;
+	}
+yy347:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy307;
+		case 'c': goto yy351;
+		default: goto yy310;
+	}
+yy348:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy307;
+		case 'w': goto yy352;
+		default: goto yy310;
+	}
+yy349:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy350;
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy351;
-		default: goto yy306;
+		case ' ': goto yy354;
+		default: goto yy309;
 	}
-yy347:
+yy350:
 	{
                 if (layout == LAYOUT_DBMATE && (tok == start || tok[-1] == '\n'))
                     dbmate_marker(tok, cur, start, lim, out);
@@ -3531,63 +3546,63 @@ yy347:
                     foreign_marker(tok, start, out);
                 continue;
             }
-yy348:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy304;
-		case 't': goto yy352;
-		default: goto yy307;
-	}
-yy349:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy304;
-		case 'n': goto yy346;
-		default: goto yy307;
-	}
-yy350:
-	yych = *++cur;
 yy351:
+	yych = *++cur;
 	switch (yych) {
-		case 0x00:
-		case '\n': goto yy347;
-		default: goto yy350;
+		case 0x00: goto yy307;
+		case 't': goto yy355;
+		default: goto yy310;
 	}
 yy352:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'i': goto yy353;
-		default: goto yy307;
+		case 0x00: goto yy307;
+		case 'n': goto yy349;
+		default: goto yy310;
 	}
 yy353:
 	yych = *++cur;
-	switch (yych) {
-		case 0x00: goto yy304;
-		case 'o': goto yy354;
-		default: goto yy307;
-	}
 yy354:
-	yych = *++cur;
 	switch (yych) {
-		case 0x00: goto yy304;
-		case 'n': goto yy355;
-		default: goto yy307;
+		case 0x00:
+		case '\n': goto yy350;
+		default: goto yy353;
 	}
 yy355:
 	yych = *++cur;
 	switch (yych) {
-		case 0x00:
-		case '\n': goto yy356;
-		default: goto yy355;
+		case 0x00: goto yy307;
+		case 'i': goto yy356;
+		default: goto yy310;
 	}
 yy356:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy307;
+		case 'o': goto yy357;
+		default: goto yy310;
+	}
+yy357:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00: goto yy307;
+		case 'n': goto yy358;
+		default: goto yy310;
+	}
+yy358:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy359;
+		default: goto yy358;
+	}
+yy359:
 	{
                 if (layout == LAYOUT_SQLX && tok == start)
                     out->flags |= SQLMIG_NO_TRANSACTION;
                 continue;
             }
-yy357:
+yy360:
 	{ break; }
 }
 
@@ -3624,11 +3639,11 @@ static void json_next(struct json *j)
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy361;
-		case '"': goto yy363;
-		case ',': goto yy364;
-		case '-': goto yy365;
-		case '0': goto yy366;
+		case ' ': goto yy364;
+		case '"': goto yy366;
+		case ',': goto yy367;
+		case '-': goto yy368;
+		case '0': goto yy369;
 		case '1':
 		case '2':
 		case '3':
@@ -3637,35 +3652,35 @@ static void json_next(struct json *j)
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy368;
-		case ':': goto yy369;
-		case '[': goto yy370;
-		case ']': goto yy371;
-		case 'f': goto yy372;
-		case 'n': goto yy373;
-		case 't': goto yy374;
-		case '{': goto yy375;
-		case '}': goto yy376;
+		case '9': goto yy371;
+		case ':': goto yy372;
+		case '[': goto yy373;
+		case ']': goto yy374;
+		case 'f': goto yy375;
+		case 'n': goto yy376;
+		case 't': goto yy377;
+		case '{': goto yy378;
+		case '}': goto yy379;
 		default:
-			if (j->lim <= j->cur) goto yy398;
-			goto yy359;
+			if (j->lim <= j->cur) goto yy401;
+			goto yy362;
 	}
-yy359:
+yy362:
 	++j->cur;
-yy360:
+yy363:
 	{ j->t = J_ERROR; return; }
-yy361:
+yy364:
 	yych = *++j->cur;
 	switch (yych) {
 		case '\t':
 		case '\n':
 		case '\r':
-		case ' ': goto yy361;
-		default: goto yy362;
+		case ' ': goto yy364;
+		default: goto yy365;
 	}
-yy362:
+yy365:
 	{ continue; }
-yy363:
+yy366:
 	yyaccept = 0;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
@@ -3700,16 +3715,16 @@ yy363:
 		case 0x1C:
 		case 0x1D:
 		case 0x1E:
-		case 0x1F: goto yy360;
-		default: goto yy378;
+		case 0x1F: goto yy363;
+		default: goto yy381;
 	}
-yy364:
+yy367:
 	++j->cur;
 	{ j->t = J_COMMA; return; }
-yy365:
+yy368:
 	yych = *++j->cur;
 	switch (yych) {
-		case '0': goto yy366;
+		case '0': goto yy369;
 		case '1':
 		case '2':
 		case '3':
@@ -3718,25 +3733,25 @@ yy365:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy368;
-		default: goto yy360;
+		case '9': goto yy371;
+		default: goto yy363;
 	}
-yy366:
+yy369:
 	yyaccept = 1;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
-		case '.': goto yy382;
+		case '.': goto yy385;
 		case 'E':
-		case 'e': goto yy383;
-		default: goto yy367;
+		case 'e': goto yy386;
+		default: goto yy370;
 	}
-yy367:
+yy370:
 	{ j->t = J_NUMBER; return; }
-yy368:
+yy371:
 	yyaccept = 1;
 	yych = *(YYMARKER = ++j->cur);
 	switch (yych) {
-		case '.': goto yy382;
+		case '.': goto yy385;
 		case '0':
 		case '1':
 		case '2':
@@ -3746,50 +3761,50 @@ yy368:
 		case '6':
 		case '7':
 		case '8':
-		case '9': goto yy368;
+		case '9': goto yy371;
 		case 'E':
-		case 'e': goto yy383;
-		default: goto yy367;
+		case 'e': goto yy386;
+		default: goto yy370;
 	}
-yy369:
+yy372:
 	++j->cur;
 	{ j->t = J_COLON; return; }
-yy370:
+yy373:
 	++j->cur;
 	{ j->t = J_LIST; return; }
-yy371:
+yy374:
 	++j->cur;
 	{ j->t = J_UNLIST; return; }
-yy372:
-	yyaccept = 0;
-	yych = *(YYMARKER = ++j->cur);
-	switch (yych) {
-		case 'a': goto yy384;
-		default: goto yy360;
-	}
-yy373:
-	yyaccept = 0;
-	yych = *(YYMARKER = ++j->cur);
-	switch (yych) {
-		case 'u': goto yy385;
-		default: goto yy360;
-	}
-yy374:
-	yyaccept = 0;
-	yych = *(YYMARKER = ++j->cur);
-	switch (yych) {
-		case 'r': goto yy386;
-		default: goto yy360;
-	}
 yy375:
+	yyaccept = 0;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case 'a': goto yy387;
+		default: goto yy363;
+	}
+yy376:
+	yyaccept = 0;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case 'u': goto yy388;
+		default: goto yy363;
+	}
+yy377:
+	yyaccept = 0;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case 'r': goto yy389;
+		default: goto yy363;
+	}
+yy378:
 	++j->cur;
 	{ j->t = J_OPEN; return; }
-yy376:
+yy379:
 	++j->cur;
 	{ j->t = J_CLOSE; return; }
-yy377:
+yy380:
 	yych = *++j->cur;
-yy378:
+yy381:
 	switch (yych) {
 		case 0x00:
 		case 0x01:
@@ -3822,22 +3837,22 @@ yy378:
 		case 0x1C:
 		case 0x1D:
 		case 0x1E:
-		case 0x1F: goto yy379;
-		case '"': goto yy380;
-		case '\\': goto yy381;
-		default: goto yy377;
+		case 0x1F: goto yy382;
+		case '"': goto yy383;
+		case '\\': goto yy384;
+		default: goto yy380;
 	}
-yy379:
+yy382:
 	j->cur = YYMARKER;
 	if (yyaccept == 0) {
-		goto yy360;
+		goto yy363;
 	} else {
-		goto yy367;
+		goto yy370;
 	}
-yy380:
+yy383:
 	++j->cur;
 	{ j->t = J_STRING; return; }
-yy381:
+yy384:
 	yych = *++j->cur;
 	switch (yych) {
 		case '"':
@@ -3847,184 +3862,61 @@ yy381:
 		case 'f':
 		case 'n':
 		case 'r':
-		case 't': goto yy377;
-		case 'u': goto yy387;
-		default: goto yy379;
-	}
-yy382:
-	yych = *++j->cur;
-	switch (yych) {
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy388;
-		default: goto yy379;
-	}
-yy383:
-	yych = *++j->cur;
-	switch (yych) {
-		case '+':
-		case '-': goto yy389;
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy390;
-		default: goto yy379;
-	}
-yy384:
-	yych = *++j->cur;
-	switch (yych) {
-		case 'l': goto yy391;
-		default: goto yy379;
+		case 't': goto yy380;
+		case 'u': goto yy390;
+		default: goto yy382;
 	}
 yy385:
 	yych = *++j->cur;
 	switch (yych) {
-		case 'l': goto yy392;
-		default: goto yy379;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy391;
+		default: goto yy382;
 	}
 yy386:
 	yych = *++j->cur;
 	switch (yych) {
-		case 'u': goto yy393;
-		default: goto yy379;
+		case '+':
+		case '-': goto yy392;
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy393;
+		default: goto yy382;
 	}
 yy387:
 	yych = *++j->cur;
 	switch (yych) {
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9':
-		case 'A':
-		case 'B':
-		case 'C':
-		case 'D':
-		case 'E':
-		case 'F':
-		case 'a':
-		case 'b':
-		case 'c':
-		case 'd':
-		case 'e':
-		case 'f': goto yy394;
-		default: goto yy379;
+		case 'l': goto yy394;
+		default: goto yy382;
 	}
 yy388:
-	yyaccept = 1;
-	yych = *(YYMARKER = ++j->cur);
+	yych = *++j->cur;
 	switch (yych) {
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy388;
-		case 'E':
-		case 'e': goto yy383;
-		default: goto yy367;
+		case 'l': goto yy395;
+		default: goto yy382;
 	}
 yy389:
 	yych = *++j->cur;
 	switch (yych) {
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy390;
-		default: goto yy379;
+		case 'u': goto yy396;
+		default: goto yy382;
 	}
 yy390:
-	yych = *++j->cur;
-	switch (yych) {
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9': goto yy390;
-		default: goto yy367;
-	}
-yy391:
-	yych = *++j->cur;
-	switch (yych) {
-		case 's': goto yy393;
-		default: goto yy379;
-	}
-yy392:
-	yych = *++j->cur;
-	switch (yych) {
-		case 'l': goto yy395;
-		default: goto yy379;
-	}
-yy393:
-	yych = *++j->cur;
-	switch (yych) {
-		case 'e': goto yy395;
-		default: goto yy379;
-	}
-yy394:
-	yych = *++j->cur;
-	switch (yych) {
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9':
-		case 'A':
-		case 'B':
-		case 'C':
-		case 'D':
-		case 'E':
-		case 'F':
-		case 'a':
-		case 'b':
-		case 'c':
-		case 'd':
-		case 'e':
-		case 'f': goto yy396;
-		default: goto yy379;
-	}
-yy395:
-	++j->cur;
-	{ j->t = J_LITERAL; return; }
-yy396:
 	yych = *++j->cur;
 	switch (yych) {
 		case '0':
@@ -4049,7 +3941,73 @@ yy396:
 		case 'd':
 		case 'e':
 		case 'f': goto yy397;
-		default: goto yy379;
+		default: goto yy382;
+	}
+yy391:
+	yyaccept = 1;
+	yych = *(YYMARKER = ++j->cur);
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy391;
+		case 'E':
+		case 'e': goto yy386;
+		default: goto yy370;
+	}
+yy392:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy393;
+		default: goto yy382;
+	}
+yy393:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': goto yy393;
+		default: goto yy370;
+	}
+yy394:
+	yych = *++j->cur;
+	switch (yych) {
+		case 's': goto yy396;
+		default: goto yy382;
+	}
+yy395:
+	yych = *++j->cur;
+	switch (yych) {
+		case 'l': goto yy398;
+		default: goto yy382;
+	}
+yy396:
+	yych = *++j->cur;
+	switch (yych) {
+		case 'e': goto yy398;
+		default: goto yy382;
 	}
 yy397:
 	yych = *++j->cur;
@@ -4075,10 +4033,67 @@ yy397:
 		case 'c':
 		case 'd':
 		case 'e':
-		case 'f': goto yy377;
-		default: goto yy379;
+		case 'f': goto yy399;
+		default: goto yy382;
 	}
 yy398:
+	++j->cur;
+	{ j->t = J_LITERAL; return; }
+yy399:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f': goto yy400;
+		default: goto yy382;
+	}
+yy400:
+	yych = *++j->cur;
+	switch (yych) {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f': goto yy380;
+		default: goto yy382;
+	}
+yy401:
 	{ j->t = J_END; return; }
 }
 
@@ -4333,10 +4348,10 @@ int scan_toml_bool(const char *text, size_t len, const char *key)
 	switch (yych) {
 		case 0x00:
 		case '\n':
-			if (lim <= cur) goto yy408;
-			goto yy400;
+			if (lim <= cur) goto yy411;
+			goto yy403;
 		case '\t':
-		case ' ': goto yy403;
+		case ' ': goto yy406;
 		case '-':
 		case '0':
 		case '1':
@@ -4400,185 +4415,185 @@ int scan_toml_bool(const char *text, size_t len, const char *key)
 		case 'w':
 		case 'x':
 		case 'y':
-		case 'z': goto yy404;
-		default: goto yy402;
-	}
-yy400:
-	++cur;
-yy401:
-	{ continue; }
-yy402:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy401;
-		default: goto yy402;
+		case 'z': goto yy407;
+		default: goto yy405;
 	}
 yy403:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy401;
-		case '\t':
-		case ' ': goto yy403;
-		case '-':
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9':
-		case 'A':
-		case 'B':
-		case 'C':
-		case 'D':
-		case 'E':
-		case 'F':
-		case 'G':
-		case 'H':
-		case 'I':
-		case 'J':
-		case 'K':
-		case 'L':
-		case 'M':
-		case 'N':
-		case 'O':
-		case 'P':
-		case 'Q':
-		case 'R':
-		case 'S':
-		case 'T':
-		case 'U':
-		case 'V':
-		case 'W':
-		case 'X':
-		case 'Y':
-		case 'Z':
-		case '_':
-		case 'a':
-		case 'b':
-		case 'c':
-		case 'd':
-		case 'e':
-		case 'f':
-		case 'g':
-		case 'h':
-		case 'i':
-		case 'j':
-		case 'k':
-		case 'l':
-		case 'm':
-		case 'n':
-		case 'o':
-		case 'p':
-		case 'q':
-		case 'r':
-		case 's':
-		case 't':
-		case 'u':
-		case 'v':
-		case 'w':
-		case 'x':
-		case 'y':
-		case 'z': goto yy404;
-		default: goto yy402;
-	}
+	++cur;
 yy404:
-	yych = *++cur;
-	switch (yych) {
-		case 0x00:
-		case '\n': goto yy401;
-		case '\t':
-		case ' ': goto yy405;
-		case '-':
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9':
-		case 'A':
-		case 'B':
-		case 'C':
-		case 'D':
-		case 'E':
-		case 'F':
-		case 'G':
-		case 'H':
-		case 'I':
-		case 'J':
-		case 'K':
-		case 'L':
-		case 'M':
-		case 'N':
-		case 'O':
-		case 'P':
-		case 'Q':
-		case 'R':
-		case 'S':
-		case 'T':
-		case 'U':
-		case 'V':
-		case 'W':
-		case 'X':
-		case 'Y':
-		case 'Z':
-		case '_':
-		case 'a':
-		case 'b':
-		case 'c':
-		case 'd':
-		case 'e':
-		case 'f':
-		case 'g':
-		case 'h':
-		case 'i':
-		case 'j':
-		case 'k':
-		case 'l':
-		case 'm':
-		case 'n':
-		case 'o':
-		case 'p':
-		case 'q':
-		case 'r':
-		case 's':
-		case 't':
-		case 'u':
-		case 'v':
-		case 'w':
-		case 'x':
-		case 'y':
-		case 'z': goto yy404;
-		case '=': goto yy406;
-		default: goto yy402;
-	}
+	{ continue; }
 yy405:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy401;
-		case '\t':
-		case ' ': goto yy405;
-		case '=': goto yy406;
-		default: goto yy402;
+		case '\n': goto yy404;
+		default: goto yy405;
 	}
 yy406:
 	yych = *++cur;
 	switch (yych) {
 		case 0x00:
-		case '\n': goto yy407;
-		default: goto yy406;
+		case '\n': goto yy404;
+		case '\t':
+		case ' ': goto yy406;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'G':
+		case 'H':
+		case 'I':
+		case 'J':
+		case 'K':
+		case 'L':
+		case 'M':
+		case 'N':
+		case 'O':
+		case 'P':
+		case 'Q':
+		case 'R':
+		case 'S':
+		case 'T':
+		case 'U':
+		case 'V':
+		case 'W':
+		case 'X':
+		case 'Y':
+		case 'Z':
+		case '_':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f':
+		case 'g':
+		case 'h':
+		case 'i':
+		case 'j':
+		case 'k':
+		case 'l':
+		case 'm':
+		case 'n':
+		case 'o':
+		case 'p':
+		case 'q':
+		case 'r':
+		case 's':
+		case 't':
+		case 'u':
+		case 'v':
+		case 'w':
+		case 'x':
+		case 'y':
+		case 'z': goto yy407;
+		default: goto yy405;
 	}
 yy407:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy404;
+		case '\t':
+		case ' ': goto yy408;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+		case 'A':
+		case 'B':
+		case 'C':
+		case 'D':
+		case 'E':
+		case 'F':
+		case 'G':
+		case 'H':
+		case 'I':
+		case 'J':
+		case 'K':
+		case 'L':
+		case 'M':
+		case 'N':
+		case 'O':
+		case 'P':
+		case 'Q':
+		case 'R':
+		case 'S':
+		case 'T':
+		case 'U':
+		case 'V':
+		case 'W':
+		case 'X':
+		case 'Y':
+		case 'Z':
+		case '_':
+		case 'a':
+		case 'b':
+		case 'c':
+		case 'd':
+		case 'e':
+		case 'f':
+		case 'g':
+		case 'h':
+		case 'i':
+		case 'j':
+		case 'k':
+		case 'l':
+		case 'm':
+		case 'n':
+		case 'o':
+		case 'p':
+		case 'q':
+		case 'r':
+		case 's':
+		case 't':
+		case 'u':
+		case 'v':
+		case 'w':
+		case 'x':
+		case 'y':
+		case 'z': goto yy407;
+		case '=': goto yy409;
+		default: goto yy405;
+	}
+yy408:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy404;
+		case '\t':
+		case ' ': goto yy408;
+		case '=': goto yy409;
+		default: goto yy405;
+	}
+yy409:
+	yych = *++cur;
+	switch (yych) {
+		case 0x00:
+		case '\n': goto yy410;
+		default: goto yy409;
+	}
+yy410:
 	{
                 while (*tok == ' ' || *tok == '\t')
                     tok++;
@@ -4587,7 +4602,7 @@ yy407:
                     value = toml_value((const unsigned char *)memchr(tok, '=', (size_t)(cur - tok)) + 1, cur);
                 continue;
             }
-yy408:
+yy411:
 	{ return value; }
 }
 

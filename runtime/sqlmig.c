@@ -45,6 +45,19 @@
     "UPDATE main.@ SET execution_ms = ?2, applied_at = " NOW " WHERE version = ?1"
 
 /*
+** The table of repeatable migrations, "<ledger>_repeatable": one row per
+** name, the checksum it last ran with. '#' is its quoted name.
+*/
+#define REPEATABLE_COLUMNS                                                     \
+    "name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL, " \
+    "execution_ms INTEGER NOT NULL"
+#define CREATE_REPEATABLE "CREATE TABLE IF NOT EXISTS main.#(" REPEATABLE_COLUMNS ")"
+#define READ_REPEATABLE "SELECT name, checksum, execution_ms, applied_at FROM main.# ORDER BY name"
+#define WRITE_REPEATABLE                                                        \
+    "INSERT OR REPLACE INTO main.#(name, checksum, applied_at, execution_ms) " \
+    "VALUES(?3, ?4, " NOW ", ?2)"
+
+/*
 ** sqlmig's connection before every migration: SQLite's documented defaults
 ** for each setting that changes what SQL does, whatever this SQLite was
 ** compiled with and whatever the migration before set.
@@ -70,6 +83,8 @@ struct call {
     int wrote;         /* a COMMIT of ours succeeded (on a copy: copy it back) */
     int logged;        /* the error was logged already */
     char qt[404];      /* the ledger's name, quoted: "name" with " doubled */
+    char rtable[212];  /* the table of repeatable migrations: "<table>_repeatable" */
+    char qr[428];      /* its name, quoted */
 };
 
 /* ---- messages ------------------------------------------------------------ */
@@ -219,14 +234,17 @@ static int64_t since(int64_t t)
 
 /* ---- statements of ours ---------------------------------------------------- */
 
-/* Prepare sql with the quoted ledger name in place of its '@', if any. */
+/* Prepare sql with the quoted ledger name in place of its '@', or that of
+** the table of repeatable migrations in place of its '#', if any. */
 static int prepare(struct call *c, const char *sql, sqlite3_stmt **st)
 {
-    const char *at = strchr(sql, '@');
+    const char *at = strchr(sql, '@'), *name = c->qt;
     char buf[768];
 
+    if (!at && (at = strchr(sql, '#')) != NULL)
+        name = c->qr;
     if (at) {
-        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - sql), sql, c->qt, at + 1);
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - sql), sql, name, at + 1);
         sql = buf;
     }
     return sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
@@ -304,8 +322,9 @@ static int drain(struct call *c, const char *gen)
             return sqlite_failed(c, rc, "clean up after a migration");
         if ((size_t)n >= sizeof sql)
             return fail(c, SQLMIG_MISUSE, NULL, "a migration left an object whose name is too long to drop: %.80s", sql);
-        if ((rc = simple(c, sql)) != 0)
-            return rc;
+        /* Not through prepare(): the name may hold an '@' or a '#'. */
+        if ((rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+            return sqlite_failed(c, rc, "clean up after a migration");
     }
 }
 
@@ -536,6 +555,7 @@ struct survey {
     int64_t newest;        /* newest applied version */
     size_t unknown;        /* applied versions the set does not have (allowed) */
     const struct sqlmig_migration *started; /* marked started: being waited for */
+    size_t repeat, repeat_first; /* repeatable migrations to run, and the index of the first */
     int stop;              /* a visitor has seen enough */
 };
 
@@ -646,6 +666,118 @@ static int walk(struct call *c, struct survey *w, size_t from, int partial, visi
     return rc;
 }
 
+/*
+** The table of repeatable migrations, as shape() looks at the ledger:
+** *found is 0 when nothing has its name, 1 when a table sqlmig can use
+** does (name alone the primary key; name, checksum and applied_at of TEXT
+** affinity, execution_ms of INTEGER affinity; any other column nullable or
+** with a default); anything else is SQLMIG_LEDGER.
+*/
+#define REPEATABLE_SHAPE                                                                          \
+    "SELECT (SELECT count(*) FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE AND "          \
+    "type <> 'trigger'), (SELECT type FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE AND " \
+    "type <> 'trigger') = 'table' AND sum(lower(name) IN ('name', 'checksum', 'applied_at', "       \
+    "'execution_ms')) = 4 AND min(CASE WHEN lower(name) = 'execution_ms' THEN pk = 0 AND "          \
+    "instr(upper(type), 'INT') > 0 WHEN lower(name) IN ('name', 'checksum', 'applied_at') THEN "    \
+    "pk = (lower(name) = 'name') AND instr(upper(type), 'INT') = 0 AND (instr(upper(type), 'CHAR') " \
+    "OR instr(upper(type), 'CLOB') OR instr(upper(type), 'TEXT')) ELSE pk = 0 AND "                 \
+    "(dflt_value IS NOT NULL OR NOT \"notnull\") END) FROM pragma_table_info(?1, 'main')"
+
+static int repeatable_shape(struct call *c, int *found)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, REPEATABLE_SHAPE, -1, &st, NULL), ok = 0;
+
+    *found = 0;
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->rtable, -1, SQLITE_STATIC)) == SQLITE_OK
+        && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *found = sqlite3_column_int(st, 0) > 0;
+        ok = sqlite3_column_int(st, 1);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return sqlite_failed(c, rc, "read the table of repeatable migrations");
+    if (*found && !ok)
+        return fail(c, SQLMIG_LEDGER, NULL, "%s is not sqlmig's table of repeatable migrations, which is a table "
+                    "(" REPEATABLE_COLUMNS "): " OWN_TABLE, c->qr);
+    return 0;
+}
+
+/* Step READ_REPEATABLE: a row must hold what sqlmig writes. */
+static int step_repeatable(struct call *c, sqlite3_stmt *st, int *row)
+{
+    static const char *const field[] = { "name", "checksum", "execution_ms", "applied_at" };
+    int rc = sqlite3_step(st), i;
+
+    *row = rc == SQLITE_ROW;
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return sqlite_failed(c, rc, "read the table of repeatable migrations");
+    for (i = 0; i < 4; i++)
+        if (sqlite3_column_type(st, i) != (i == 2 ? SQLITE_INTEGER : SQLITE_TEXT)
+            || (i == 2 && sqlite3_column_int64(st, i) < 0))
+            break;
+    if (i == 4)
+        return 0;
+    return fail(c, SQLMIG_LEDGER, NULL, "the table %s has a row that sqlmig did not write (name %.80s): its %s "
+                "is not %s, as sqlmig writes it; correct or delete that row", c->qr, text_of(st, 0), field[i],
+                i == 2 ? "an INTEGER of at least 0" : "TEXT");
+}
+
+/*
+** Merge the table of repeatable migrations with the set's, both in name
+** order, and pass each to visit() as a status row of version 0: PENDING
+** when it never ran, OUTDATED when it last ran with another checksum,
+** APPLIED, or NOT_IN_SET for a row of one the set no longer has. Without
+** the table every one is pending; on the caller's connection a statement
+** that does not prepare is only an error, as in walk().
+*/
+static int walk_repeatables(struct call *c, struct survey *w, visit_fn *visit, void *job)
+{
+    const struct sqlmig_migration *m = c->set->repeatables, *end = m;
+    struct sqlmig_status_row r;
+    sqlite3_stmt *st = NULL;
+    int rc, i, d, row = 0, found;
+
+    w->stop = 0;
+    if (!c->set->repeatable_count)
+        return 0;
+    end += c->set->repeatable_count;
+    /* As in walk(): a table that turns up after a failed prepare is read. */
+    for (i = 0; (rc = prepare(c, READ_REPEATABLE, &st)) != SQLITE_OK; i++) {
+        if (c->db == c->host || rc != SQLITE_ERROR || i)
+            return sqlite_failed(c, rc, "read the table of repeatable migrations");
+        if ((rc = repeatable_shape(c, &found)) != 0 || !found)
+            break;
+    }
+    if (rc == 0 && st)
+        rc = step_repeatable(c, st, &row);
+    while (rc == 0 && !w->stop && (row || m < end)) {
+        memset(&r, 0, sizeof r);
+        r.execution_ms = -1;
+        d = !row ? -1 : m == end ? 1 : strcmp(m->name, text_of(st, 0));
+        if (d >= 0) {
+            r.name = text_of(st, 0);
+            r.checksum = text_of(st, 1);
+            r.execution_ms = sqlite3_column_int64(st, 2);
+            r.applied_at = text_of(st, 3);
+            r.state = SQLMIG_NOT_IN_SET;
+        }
+        if (d <= 0) {
+            r.name = m->name;
+            r.migration = m;
+            r.state = d < 0 ? SQLMIG_PENDING : strcmp(r.checksum, m->checksum) ? SQLMIG_OUTDATED : SQLMIG_APPLIED;
+            m++;
+        }
+        if ((rc = visit(job, w, &r)) == 0 && d >= 0 && !w->stop)
+            rc = step_repeatable(c, st, &row);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int interrupted(struct call *c, const struct sqlmig_migration *m)
 {
     long long v = m->version;
@@ -717,6 +849,8 @@ struct migrate {
     int snap;           /* the snapshot may create it */
     int prepared;       /* the file was given the snapshot's settings */
     int plan;           /* a dry run: log what would be applied */
+    int reach;          /* the call goes to the last version: repeatable migrations run */
+    size_t repeated;    /* repeatable migrations run in the open transaction */
     const struct sqlmig_migration *started; /* a no-transaction migration under way */
     const struct sqlmig_migration *last;    /* the last one applied in the open transaction */
     /* The runner: what guard() judges and notes while a migration runs. */
@@ -763,6 +897,12 @@ static int prefix_of(const char *s, const char *word)
     size_t n = strlen(s);
 
     return n > 0 && n <= strlen(word) && sqlite3_strnicmp(s, word, (int)n) == 0;
+}
+
+/* Is t one of sqlmig's tables: the ledger, or the table of repeatable migrations? */
+static int ours(const struct call *c, const char *t)
+{
+    return sqlite3_stricmp(t, c->table) == 0 || (c->set->repeatable_count && sqlite3_stricmp(t, c->rtable) == 0);
 }
 
 /*
@@ -834,7 +974,7 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
         break;
     case SQLITE_CREATE_INDEX: /* a is the index or trigger, b its table */
     case SQLITE_CREATE_TRIGGER:
-        return db && strcmp(db, "main") == 0 && b && sqlite3_stricmp(b, j->c.table) == 0
+        return db && strcmp(db, "main") == 0 && b && ours(&j->c, b)
                ? refuse(j, SQLMIG_MIGRATION, 0, "it changes the ledger table, which migrations must leave alone")
                : SQLITE_OK;
     case SQLITE_CREATE_TABLE:
@@ -849,7 +989,7 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
     }
     if (!t || !db || strcmp(db, "main") != 0 || sqlite3_strnicmp(t, "sqlite_", 7) == 0)
         return SQLITE_OK;
-    if (sqlite3_stricmp(t, j->c.table) == 0)
+    if (ours(&j->c, t))
         return action == SQLITE_CREATE_TABLE
                ? refuse(j, SQLMIG_MISUSE, 0, "it creates a table of the name that sqlmig_options.table gives the "
                         "ledger: give the ledger another name")
@@ -1125,7 +1265,8 @@ static int commit(struct migrate *j)
     j->committing = 0;
     j->in_tx = 0;
     c->wrote = 1;
-    c->res->applied += j->done;
+    c->res->applied += j->done + j->repeated;
+    j->repeated = 0;
     if (j->done) /* the one after it comes next, unless another process applied it */
         j->c.cur = j->next < c->set->count ? c->set->migrations + j->next : NULL;
     j->done = 0;
@@ -1163,6 +1304,33 @@ static int apply_inside(struct migrate *j, const struct sqlmig_migration *m)
         return 0;
     rc = commit(j);
     return rc == 0 && j->seen & SEEN_ATTACH ? detach_all(j) : rc;
+}
+
+/*
+** Run repeatable migration m (never run, or changed since it last ran) in
+** the open transaction, with its row in the table of repeatable migrations.
+*/
+static int apply_repeatable(struct migrate *j, const struct sqlmig_migration *m)
+{
+    struct call *c = &j->c;
+    int64_t t = now_ms(), ms = 0;
+    int rc, found;
+
+    c->cur = m;
+    /* Like the ledger: a table found here must take what sqlmig writes. */
+    if ((rc = repeatable_shape(c, &found)) != 0
+        || (!found && (rc = exec(c, m, "create the table of repeatable migrations", CREATE_REPEATABLE, 0, 0,
+                                 NULL)) != 0)
+        || (rc = simple(c, "SAVEPOINT sqlmig")) != 0 || (rc = run_checked(j, m, 1)) != 0
+        || (rc = exec(c, m, "write the table of repeatable migrations", WRITE_REPEATABLE, 0, ms = since(t),
+                      NULL)) != 0
+        || (rc = tell(j, m)) != 0 || (rc = simple(c, "RELEASE sqlmig")) != 0)
+        return rc;
+    j->repeated++;
+    j->left--;
+    log_line(c, SQLMIG_LOG_INFO, "applied %s (repeatable) in %lld ms%s", m->file, (long long)ms,
+             j->batch ? ", to be committed with the batch" : "");
+    return j->batch ? 0 : commit(j);
 }
 
 /*
@@ -1222,6 +1390,7 @@ static int create_from_snapshot(struct migrate *j)
     const struct sqlmig_set *s = c->set;
     const struct sqlmig_migration *m;
     int64_t t = now_ms();
+    size_t i;
     int rc, found = 0;
 
     j->whole.name = j->whole.file = "snapshot";
@@ -1240,6 +1409,11 @@ static int create_from_snapshot(struct migrate *j)
         return rc;
     for (m = s->migrations; rc == 0 && m < s->migrations + s->count; m++)
         rc = exec(c, m, "write the ledger", INSERT_ROW, m->version, 0, NULL);
+    /* What the repeatable migrations did is in the snapshot too. */
+    if (rc == 0 && s->repeatable_count)
+        rc = exec(c, NULL, "create the table of repeatable migrations", CREATE_REPEATABLE, 0, 0, NULL);
+    for (i = 0; rc == 0 && i < s->repeatable_count; i++)
+        rc = exec(c, s->repeatables + i, "write the table of repeatable migrations", WRITE_REPEATABLE, 0, 0, NULL);
     if (rc)
         return rc;
     j->done = j->next = s->count;
@@ -1367,6 +1541,34 @@ static int check_row(void *job, struct survey *w, const struct sqlmig_status_row
     return 0;
 }
 
+/* sqlmig_migrate()'s visitor of repeatable migrations: find those to run. */
+static int repeat_row(void *job, struct survey *w, const struct sqlmig_status_row *r)
+{
+    struct migrate *j = job;
+
+    if (r->state != SQLMIG_PENDING && r->state != SQLMIG_OUTDATED)
+        return 0;
+    if (j->plan)
+        log_line(&j->c, SQLMIG_LOG_INFO, "would apply %s (repeatable, %s)", r->migration->file,
+                 r->state == SQLMIG_PENDING ? "never applied" : "changed since it was applied");
+    if (w->repeat++ == 0)
+        w->repeat_first = (size_t)(r->migration - j->c.set->repeatables);
+    return 0;
+}
+
+/*
+** Once nothing versioned is pending (in a dry run: always), which
+** repeatable migrations are to run? Only for a call that goes to the last
+** version: they are written for the schema the whole history gives.
+*/
+static int repeat_survey(struct migrate *j)
+{
+    j->w.repeat = 0;
+    if (!j->reach || j->w.started || (j->w.pending && !j->plan))
+        return 0;
+    return walk_repeatables(&j->c, &j->w, repeat_row, j);
+}
+
 /*
 ** Walk the whole ledger. While another connection runs a migration outside
 ** a transaction, release our lock, sleep and look again, for up to the busy
@@ -1381,7 +1583,8 @@ static int survey(struct migrate *j)
 
     for (;;) {
         memset(&j->w, 0, sizeof j->w);
-        if ((rc = walk(c, &j->w, 0, 0, check_row, j)) != 0 || !j->w.started || c->db == c->host)
+        if ((rc = walk(c, &j->w, 0, 0, check_row, j)) != 0 || (rc = repeat_survey(j)) != 0 || !j->w.started
+            || c->db == c->host)
             break;
         /* Real time: the busy handler may also have waited inside walk(). */
         if (start >= 0 && since(start) >= c->wait_ms)
@@ -1403,7 +1606,8 @@ static int survey(struct migrate *j)
     if (rc)
         return rc;
     j->stale = 0;
-    j->left = j->w.pending;
+    /* At most: a repeatable migration may have to run after the pending ones. */
+    j->left = j->w.pending + (j->reach ? j->w.pending ? c->set->repeatable_count : j->w.repeat : 0);
     if (j->w.newest > c->res->to_version)
         c->res->to_version = j->w.newest;
     m = j->w.pending ? c->set->migrations + j->w.first : NULL;
@@ -1418,8 +1622,12 @@ static int survey(struct migrate *j)
 ** one past what we did, reading only that part of the ledger. */
 static int next_pending(struct migrate *j)
 {
+    int rc;
+
     memset(&j->w, 0, sizeof j->w);
-    return walk(&j->c, &j->w, j->next, 1, check_row, j);
+    if ((rc = walk(&j->c, &j->w, j->next, 1, check_row, j)) != 0)
+        return rc;
+    return repeat_survey(j);
 }
 
 /* The text of a one-row PRAGMA on the caller's connection, in out[16]; the
@@ -1493,6 +1701,7 @@ static int migrate(struct migrate *j)
     if (c->o->target && i == s->count)
         return fail(c, SQLMIG_TARGET, NULL, "the target version %lld is not a version of the set",
                     (long long)c->o->target);
+    j->reach = s->repeatable_count && (!s->count || j->target >= s->migrations[s->count - 1].version);
     /*
     ** No lock, no write, and the caller's own busy handler: up to date, this
     ** read on the caller's connection is the call's only statement. Anything
@@ -1511,7 +1720,7 @@ static int migrate(struct migrate *j)
         memset(c->res, 0, sizeof *c->res);
     }
     c->res->from_version = c->res->to_version;
-    if (!x && (rc || (j->w.pending == 0 && !j->w.started)))
+    if (!x && (rc || (j->w.pending == 0 && !j->w.started && j->w.repeat == 0)))
         return rc;
     if (c->o->flags & SQLMIG_DRY_RUN) {
         int found;
@@ -1519,7 +1728,7 @@ static int migrate(struct migrate *j)
             return rc;
         j->plan = 1;
         rc = survey(j);
-        c->res->applied = j->w.pending;
+        c->res->applied = j->w.pending + j->w.repeat;
         c->res->from_version = c->res->to_version;
         return rc;
     }
@@ -1545,8 +1754,13 @@ static int migrate(struct migrate *j)
             c->res->from_version = c->res->to_version;
             x = 0;
         }
-        if (j->w.pending == 0)
+        if (j->w.pending == 0 && j->w.repeat == 0)
             return commit(j);
+        if (j->w.pending == 0) {
+            if ((rc = apply_repeatable(j, s->repeatables + j->w.repeat_first)) != 0)
+                return rc;
+            continue;
+        }
         m = s->migrations + j->w.first;
         j->c.cur = m;
         if (j->fresh && j->snap && j->w.pending == s->count)
@@ -1678,12 +1892,23 @@ static int init(struct call *c, sqlite3 *db, const struct sqlmig_set *set,
         return fail(c, SQLMIG_MISUSE, NULL, "the ledger table name must have 1 to 200 bytes, no control "
                     "character, and not start with sqlite_ (reserved by SQLite)");
     sqlite3_snprintf(sizeof c->qt, c->qt, "\"%w\"", c->table); /* %w doubles each " */
+    snprintf(c->rtable, sizeof c->rtable, "%s_repeatable", c->table);
+    sqlite3_snprintf(sizeof c->qr, c->qr, "\"%w\"", c->rtable);
     for (i = 0; i < set->count; i++) {
         m = set->migrations + i;
         if (!m->name || !m->file || !m->up_sql || !m->checksum || m->up_len >= INT_MAX
             || (i && m->version <= m[-1].version))
             return fail(c, SQLMIG_MISUSE, m, "migration %zu of the set (version %lld) has a NULL field, "
                         "is too long, or is out of order", i, (long long)m->version);
+    }
+    if (set->repeatable_count && !set->repeatables)
+        return fail(c, SQLMIG_MISUSE, NULL, "the set has a count of repeatable migrations but no array");
+    for (i = 0; i < set->repeatable_count; i++) {
+        m = set->repeatables + i;
+        if (!m->name || !m->file || !m->up_sql || !m->checksum || m->up_len >= INT_MAX || m->version
+            || m->flags & (SQLMIG_NO_TRANSACTION | SQLMIG_ATTACH) || (i && strcmp(m->name, m[-1].name) <= 0))
+            return fail(c, SQLMIG_MISUSE, m, "repeatable migration %zu of the set has a NULL field, a version, "
+                        "is too long, runs outside a transaction or attaches, or is out of name order", i);
     }
     c->wait_ms = c->o->busy_timeout_ms > 0 ? c->o->busy_timeout_ms : c->o->busy_timeout_ms ? 0 : 5000;
     return 0;
@@ -1715,7 +1940,8 @@ static int status_row(void *job, struct survey *w, const struct sqlmig_status_ro
     (void)w;
     if (j->callback(j->ctx, r) == 0)
         return 0;
-    fail(&j->c, SQLMIG_ABORTED, r->migration, "the status callback stopped at version %lld", (long long)r->version);
+    fail(&j->c, SQLMIG_ABORTED, r->migration, "the status callback stopped at %s %.200s",
+         r->version ? "version" : "repeatable migration", r->name);
     j->c.res->version = r->version;
     return SQLMIG_ABORTED;
 }
@@ -1735,8 +1961,8 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
     j.ctx = ctx;
     if (rc == 0 && !callback)
         rc = fail(&j.c, SQLMIG_MISUSE, NULL, "the status callback is NULL");
-    if (rc == 0 && (rc = open_own(&j.c)) == 0)
-        rc = walk(&j.c, &w, 0, 0, status_row, &j);
+    if (rc == 0 && (rc = open_own(&j.c)) == 0 && (rc = walk(&j.c, &w, 0, 0, status_row, &j)) == 0)
+        rc = walk_repeatables(&j.c, &w, status_row, &j);
     /* On a database with nothing in it, say how sqlmig_migrate() would create it. */
     if (rc == 0 && set->count && (rc = query_int(&j.c, "SELECT count(*) = 0 FROM main.sqlite_schema", 0, &fresh)) == 0
         && fresh) {
@@ -1779,6 +2005,15 @@ static int verify_row(void *job, struct survey *w, const struct sqlmig_status_ro
     return 0;
 }
 
+/* A repeatable migration to run is pending like any other; one the set
+** no longer has is no problem: it stays as it last ran. */
+static int verify_repeat(void *job, struct survey *w, const struct sqlmig_status_row *r)
+{
+    (void)job;
+    w->pending += r->state == SQLMIG_PENDING || r->state == SQLMIG_OUTDATED;
+    return 0;
+}
+
 static int objcmp(const char *type1, const char *name1, const char *type2, const char *name2)
 {
     int d = strcmp(type1, type2);
@@ -1800,8 +2035,11 @@ static int drift(struct verify *j)
     rc = sqlite3_prepare_v2(c->db, "SELECT type, name, sql FROM main.sqlite_schema "
                             "WHERE sql IS NOT NULL AND name NOT GLOB 'sqlite_*' "
                             "AND name <> ?1 COLLATE NOCASE AND tbl_name <> ?1 COLLATE NOCASE "
+                            "AND name <> ?2 COLLATE NOCASE AND tbl_name <> ?2 COLLATE NOCASE "
                             "ORDER BY type, name", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC)) == SQLITE_OK)
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC)) == SQLITE_OK
+        && (rc = sqlite3_bind_text(st, 2, c->set->repeatable_count ? c->rtable : c->table, -1, SQLITE_STATIC))
+               == SQLITE_OK)
         rc = sqlite3_step(st);
     while (rc == SQLITE_ROW || (rc == SQLITE_DONE && o < end)) {
         /* d < 0: only embedded; d > 0: only live; 0: both, compare the SQL */
@@ -1841,6 +2079,8 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
             rc = fail(&j.c, SQLMIG_MISUSE, NULL, "object %zu of the set has a NULL field or is out of order", i);
     if (rc == 0 && (rc = open_own(&j.c)) == 0) {
         rc = walk(&j.c, &w, 0, 0, verify_row, &j);
+        if (rc == 0)
+            rc = walk_repeatables(&j.c, &w, verify_repeat, &j);
         if (rc == 0) /* a table that a migration would refuse to write */
             rc = shape(&j.c, LOOK_CHECK, &found);
         if (rc == 0 && w.pending == 0 && w.unknown == 0)

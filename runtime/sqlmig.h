@@ -52,7 +52,7 @@ const char *sqlmig_libversion(void);
 ** checks it with #if/#error, so a generated file and a runtime that disagree
 ** on the structs below fail at compile time instead of at run time.
 */
-#define SQLMIG_FORMAT 3
+#define SQLMIG_FORMAT 4
 
 /* Bits of sqlmig_migration.flags. */
 #define SQLMIG_NO_TRANSACTION 0x1u /* file says `-- sqlmig:no-transaction` */
@@ -120,6 +120,13 @@ struct sqlmig_object {
 ** result differed between the two replays, and where ("0005_seed.sql: the
 ** rows of table \"tags\" differ ..."), or `--no-snapshot`.
 **
+** repeatables are the history's repeatable migrations (Flyway's R__ files),
+** sorted by name in byte order, each with version 0: once the database is
+** at the last version of the set, each one that has never run, or whose
+** checksum differs from the one stored when it last ran, runs again, in
+** name order, each in its own transaction (see sqlmig_migrate()). The
+** snapshot and the final schema include what they did.
+**
 ** snapshot_auto_vacuum and snapshot_wal are the file settings the history
 ** leaves, which the snapshot then gives the file too: auto_vacuum plus one
 ** (1 none, 2 full, 3 incremental; 0: the history sets none), and WAL mode.
@@ -138,6 +145,8 @@ struct sqlmig_set {
     const char *snapshot_note;
     unsigned snapshot_auto_vacuum;
     unsigned snapshot_wal;
+    const struct sqlmig_migration *repeatables;
+    size_t repeatable_count;
 };
 
 /*
@@ -305,8 +314,9 @@ typedef struct sqlmig_result {
 ** the row, not the file, was edited.
 **
 ** When the database is already up to date the call runs one query on `db`
-** (the ledger read, with the connection's own busy handler) and allocates
-** no memory of its own. Anything more runs on sqlmig's own connection (see
+** (the ledger read, with the connection's own busy handler; a second one
+** reads the table of repeatable migrations when the set has any) and
+** allocates no memory of its own. Anything more runs on sqlmig's own connection (see
 ** the top of this file), which is closed before the call returns. With
 ** anything pending, `db` must be outside a transaction, with no statement
 ** running, and not in locking_mode=EXCLUSIVE (SQLMIG_MISUSE otherwise):
@@ -354,6 +364,16 @@ typedef struct sqlmig_result {
 ** (up to the busy timeout) for it to complete; after that, or after a
 ** crash, the migration is SQLMIG_INTERRUPTED.
 **
+** Repeatable migrations (set->repeatables) run once the database is at the
+** last version of the set, and only in a call that goes there (no target,
+** or the last version): each one that never ran, or whose checksum differs
+** from the one it last ran with, runs in name order in a transaction of its
+** own (in the batch, with SQLMIG_BATCH or on a fresh database), checked
+** like any migration, and its row in the table "<ledger>_repeatable" (name
+** TEXT PRIMARY KEY, checksum, applied_at, execution_ms) is written or
+** replaced with it. They do not change the version; `applied` counts them.
+** A migration may not write that table either.
+**
 ** A fresh database is created from set->snapshot_sql when the set has one,
 ** the target is its last version, SQLMIG_REPLAY is not set, the database is
 ** UTF-8, and its file can take the settings the history leaves (a page size
@@ -392,10 +412,13 @@ int sqlmig_migrate(sqlite3 *db, const struct sqlmig_set *set,
 #define SQLMIG_CHANGED     2 /* applied, but the stored checksum differs */
 #define SQLMIG_STARTED     3 /* no-transaction migration started, not finished */
 #define SQLMIG_NOT_IN_SET  4 /* applied, but the set does not contain it */
+#define SQLMIG_OUTDATED    5 /* repeatable, applied, changed since: it runs again */
 
 /*
 ** One row of sqlmig_status(). `migration` is NULL for SQLMIG_NOT_IN_SET;
-** then `version` and `name` come from the ledger. `applied_at` (ISO 8601 UTC,
+** then `version` and `name` come from the ledger. A repeatable migration's
+** row has version 0 (SQLMIG_PENDING, SQLMIG_APPLIED, SQLMIG_OUTDATED, or
+** SQLMIG_NOT_IN_SET for one the set no longer has). `applied_at` (ISO 8601 UTC,
 ** as stored) is NULL for a pending migration, and `execution_ms` is -1. The
 ** strings are only valid during the callback.
 */
@@ -412,7 +435,7 @@ struct sqlmig_status_row {
 /*
 ** Call `callback` once per migration, in version order, with its state:
 ** every migration of the set and every ledger row that the set does not
-** contain. Read-only: a database without a ledger reports everything
+** contain; then once per repeatable migration, in name order. Read-only: a database without a ledger reports everything
 ** pending. A non-zero return from the callback stops the walk with
 ** SQLMIG_ABORTED; a ledger that is not sqlmig's, or a row sqlmig did not
 ** write, stops it with SQLMIG_LEDGER (rows before it have been passed). It
@@ -434,6 +457,7 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
 /*
 ** Check, without changing anything, that the database agrees with the set:
 ** the ledger (as sqlmig_migrate() checks it before writing), checksums,
+** repeatable migrations to run again (pending, like a pending migration),
 ** versions the set does not know, interrupted migrations and, when every
 ** migration of the set is applied, drift: each schema object that is
 ** missing, extra or defined differently from the embedded final schema.

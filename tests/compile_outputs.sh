@@ -28,8 +28,8 @@ compile "$features" "$work/a"
 ok $? "the features folder compiles"
 "${cc[@]}" "${cflags[@]}" -c "$work/a/app_migrations.c" -o "$work/a.o" 2> "$work/a/cc.log"
 ok $? "its C compiles with ${cflags[*]}"
-grep -q '^#if !defined(SQLMIG_FORMAT) || SQLMIG_FORMAT != 3' "$work/a/app_migrations.c" || \
-    grep -q 'SQLMIG_FORMAT != 3' "$work/a/app_migrations.c"
+grep -q '^#if !defined(SQLMIG_FORMAT) || SQLMIG_FORMAT != 4' "$work/a/app_migrations.c" || \
+    grep -q 'SQLMIG_FORMAT != 4' "$work/a/app_migrations.c"
 ok $? "the C checks SQLMIG_FORMAT"
 ok $(grep -q 'Woverlength-strings' "$work/a/app_migrations.c"; echo $?) "the C silences -Woverlength-strings around its literals"
 

@@ -237,7 +237,8 @@ int main(void)
     layout_case(&t, LAYOUT_FLYWAY, "V1.2.10__add_users.sql", SCAN_PLAIN, 0, "1.2.10", "add_users", NULL);
     layout_case(&t, LAYOUT_FLYWAY, "V2__3rd_try.sql", SCAN_PLAIN, 0, "2", "3rd_try", NULL);
     layout_case(&t, LAYOUT_FLYWAY, "U3__undo.sql", SCAN_DOWN, 0, "3", "undo", NULL);
-    layout_case(&t, LAYOUT_FLYWAY, "R__views.sql", SCAN_MALFORMED, 0, NULL, NULL, "repeatable");
+    layout_case(&t, LAYOUT_FLYWAY, "R__views.sql", SCAN_REPEATABLE, 0, NULL, "views", NULL);
+    layout_case(&t, LAYOUT_FLYWAY, "R__.sql", SCAN_MALFORMED, 0, NULL, NULL, "V<version>__");
     layout_case(&t, LAYOUT_FLYWAY, "V1.2.sql", SCAN_MALFORMED, 0, NULL, NULL, "Flyway");
     layout_case(&t, LAYOUT_FLYWAY, "afterMigrate.sql", SCAN_MALFORMED, 0, NULL, NULL, "callback");
     layout_case(&t, LAYOUT_FLYWAY, "beforeEachMigrate__log.sql", SCAN_MALFORMED, 0, NULL, NULL, "callback");

@@ -280,6 +280,16 @@ static int check_folder(const struct tool_folder *f, char *err, size_t errlen)
                              "internal error: migrations not in strictly increasing version order at %s",
                              m->file);
     }
+    if (f->repeatable_count > 0 && f->repeatables == NULL)
+        return emit_fail(err, errlen, "internal error: repeatable migrations missing");
+    for (i = 0; i < f->repeatable_count; i++) {
+        m = &f->repeatables[i];
+        if (m->name == NULL || m->file == NULL || (m->up == NULL && m->up_len > 0) || m->down_file || m->down
+            || m->version != 0 || !is_checksum(m->checksum))
+            return emit_fail(err, errlen, "internal error: repeatable migration %zu is incomplete", i);
+        if (i > 0 && strcmp(f->repeatables[i - 1].name, m->name) >= 0)
+            return emit_fail(err, errlen, "internal error: repeatable migrations not in name order at %s", m->file);
+    }
     for (i = 0; i < f->object_count; i++) {
         o = &f->objects[i];
         if (o->type == NULL || o->name == NULL)
@@ -364,10 +374,57 @@ static void sql_array(struct buf *out, const char *symbol, const char *kind, siz
     buf_puts(out, ";\n\n");
 }
 
+/*
+** The SQL of `count` migrations, then the array <symbol>_<array>[] that
+** describes them (nothing when count is 0: an empty array is not C).
+*/
+static void migration_array(struct buf *out, const char *symbol, const char *array, const char *up,
+                            const struct tool_migration *items, size_t count)
+{
+    const struct tool_migration *m;
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        m = &items[i];
+        sql_array(out, symbol, up, i, m->file, "", m->up, m->up_len);
+        if (m->down != NULL || m->down_file != NULL) {
+            if (m->down_file != NULL)
+                sql_array(out, symbol, "down", i, m->down_file, "", m->down, m->down_len);
+            else
+                sql_array(out, symbol, "down", i, m->file, " (down)", m->down, m->down_len);
+        }
+    }
+    if (count == 0)
+        return;
+    buf_printf(out, "static const struct sqlmig_migration %s_%s[] = {\n", symbol, array);
+    for (i = 0; i < count; i++) {
+        m = &items[i];
+        buf_puts(out, "    {\n        .version = ");
+        version_text(out, m->version);
+        buf_puts(out, ",\n        .name = ");
+        emit_literal(out, m->name, strlen(m->name), "            ");
+        buf_puts(out, ",\n        .file = ");
+        emit_literal(out, m->file, strlen(m->file), "            ");
+        buf_printf(out, ",\n        .up_sql = %s_%s_%zu", symbol, up, i);
+        buf_printf(out, ",\n        .up_len = sizeof %s_%s_%zu - 1", symbol, up, i);
+        buf_printf(out, ",\n        .up_line = %uu", m->up_line);
+        if (m->down != NULL || m->down_file != NULL) {
+            buf_printf(out, ",\n        .down_sql = %s_down_%zu", symbol, i);
+            buf_printf(out, ",\n        .down_len = sizeof %s_down_%zu - 1", symbol, i);
+        } else {
+            buf_puts(out, ",\n        .down_sql = NULL,\n        .down_len = 0");
+        }
+        buf_printf(out, ",\n        .checksum = \"%s\"", m->checksum);
+        buf_puts(out, ",\n        .flags = ");
+        flags_text(out, m->flags);
+        buf_puts(out, i + 1 < count ? "\n    },\n" : "\n    }\n");
+    }
+    buf_puts(out, "};\n\n");
+}
+
 int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
            struct buf *out, char *err, size_t errlen)
 {
-    const struct tool_migration *m;
     const struct tool_object *o;
     const char *dir, *hname;
     size_t dirlen, hlen, i;
@@ -391,8 +448,8 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
     buf_append(out, hname, hlen);
     buf_puts(out, "\"\n\n");
 
-    buf_puts(out, "#if !defined(SQLMIG_FORMAT) || SQLMIG_FORMAT != 3\n");
-    buf_printf(out, "#error \"%s was generated for sqlmig format 3: "
+    buf_puts(out, "#if !defined(SQLMIG_FORMAT) || SQLMIG_FORMAT != 4\n");
+    buf_printf(out, "#error \"%s was generated for sqlmig format 4: "
                     "regenerate it with the sqlmig that matches sqlmig.h\"\n", symbol);
     buf_puts(out, "#endif\n\n");
 
@@ -403,43 +460,8 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
                   "#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n"
                   "#endif\n\n");
 
-    for (i = 0; i < f->count; i++) {
-        m = &f->items[i];
-        sql_array(out, symbol, "up", i, m->file, "", m->up, m->up_len);
-        if (m->down != NULL || m->down_file != NULL) {
-            if (m->down_file != NULL)
-                sql_array(out, symbol, "down", i, m->down_file, "", m->down, m->down_len);
-            else
-                sql_array(out, symbol, "down", i, m->file, " (down)", m->down, m->down_len);
-        }
-    }
-
-    if (f->count > 0) {
-        buf_printf(out, "static const struct sqlmig_migration %s_migrations[] = {\n", symbol);
-        for (i = 0; i < f->count; i++) {
-            m = &f->items[i];
-            buf_puts(out, "    {\n        .version = ");
-            version_text(out, m->version);
-            buf_puts(out, ",\n        .name = ");
-            emit_literal(out, m->name, strlen(m->name), "            ");
-            buf_puts(out, ",\n        .file = ");
-            emit_literal(out, m->file, strlen(m->file), "            ");
-            buf_printf(out, ",\n        .up_sql = %s_up_%zu", symbol, i);
-            buf_printf(out, ",\n        .up_len = sizeof %s_up_%zu - 1", symbol, i);
-            buf_printf(out, ",\n        .up_line = %uu", m->up_line);
-            if (m->down != NULL || m->down_file != NULL) {
-                buf_printf(out, ",\n        .down_sql = %s_down_%zu", symbol, i);
-                buf_printf(out, ",\n        .down_len = sizeof %s_down_%zu - 1", symbol, i);
-            } else {
-                buf_puts(out, ",\n        .down_sql = NULL,\n        .down_len = 0");
-            }
-            buf_printf(out, ",\n        .checksum = \"%s\"", m->checksum);
-            buf_puts(out, ",\n        .flags = ");
-            flags_text(out, m->flags);
-            buf_puts(out, i + 1 < f->count ? "\n    },\n" : "\n    }\n");
-        }
-        buf_puts(out, "};\n\n");
-    }
+    migration_array(out, symbol, "migrations", "up", f->items, f->count);
+    migration_array(out, symbol, "repeatables", "repeatable_up", f->repeatables, f->repeatable_count);
 
     if (f->object_count > 0) {
         buf_printf(out, "static const struct sqlmig_object %s_objects[] = {\n", symbol);
@@ -497,8 +519,14 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
             buf_puts(out, "NULL");
         buf_puts(out, ",\n");
     }
-    buf_printf(out, "    .snapshot_auto_vacuum = %uu,\n    .snapshot_wal = %uu\n", f->snapshot ? f->snapshot_auto_vacuum : 0,
+    buf_printf(out, "    .snapshot_auto_vacuum = %uu,\n    .snapshot_wal = %uu,\n", f->snapshot ? f->snapshot_auto_vacuum : 0,
                f->snapshot ? f->snapshot_wal : 0);
+    if (f->repeatable_count > 0)
+        buf_printf(out, "    .repeatables = %s_repeatables,\n"
+                        "    .repeatable_count = sizeof %s_repeatables / sizeof %s_repeatables[0]\n",
+                   symbol, symbol, symbol);
+    else
+        buf_puts(out, "    .repeatables = NULL,\n    .repeatable_count = 0\n");
     buf_puts(out, "};\n");
 
     return emit_done(out, err, errlen);

@@ -333,6 +333,11 @@ static int build_migrations(struct tool_folder *f, struct layout_entry *es, size
         size_t j = i + 1;
         char *path;
 
+        if (e->kind == SCAN_REPEATABLE) { /* version 0: they come first; build_repeatables() takes them */
+            i++;
+            continue;
+        }
+
         while (j < count && ps[j].version == e->version)
             j++;
         path = layout_join(f->dir, ps[j - 1].file);
@@ -376,6 +381,62 @@ static int build_migrations(struct tool_folder *f, struct layout_entry *es, size
         free(path);
         i = j;
     }
+    return errors;
+}
+
+static int by_migration_name(const void *pa, const void *pb)
+{
+    return strcmp(((const struct tool_migration *)pa)->name, ((const struct tool_migration *)pb)->name);
+}
+
+/*
+** Flyway's repeatable migrations, in Flyway's order: by description, which
+** is also their key in the table of repeatable migrations, so two files
+** (in two sub-folders) may not share one.
+*/
+static int build_repeatables(struct tool_folder *f, struct layout_entry *es, size_t n, struct layout_piece *ps,
+                             size_t count, struct diag_list *d)
+{
+    size_t i, r = 0;
+    int errors = 0;
+
+    for (i = 0; i < count; i++)
+        r += ps[i].kind == SCAN_REPEATABLE;
+    if (r == 0)
+        return 0;
+    if (!(f->repeatables = calloc(r, sizeof *f->repeatables))) {
+        diag_add(d, DIAG_ERROR, f->dir, 0, 0, "out of memory");
+        return 1;
+    }
+    for (i = 0; i < count; i++) {
+        struct layout_piece *e = &ps[i];
+        struct tool_migration *m;
+        if (e->kind != SCAN_REPEATABLE)
+            continue;
+        m = &f->repeatables[f->repeatable_count++];
+        m->name = e->name;
+        m->file = e->file;
+        e->name = e->file = NULL;
+        if (!(m->path = layout_join(f->dir, m->file))) {
+            diag_add(d, DIAG_ERROR, f->dir, 0, 0, "out of memory");
+            return errors + 1;
+        }
+        errors += load(f, es, n, m, e, NULL, d);
+        if (m->flags & (SQLMIG_NO_TRANSACTION | SQLMIG_ATTACH)) {
+            diag_add(d, DIAG_ERROR, m->path, 0, 0, "a repeatable migration runs in a transaction of its own, "
+                     "which it may neither leave (executeInTransaction=false, -- sqlmig:no-transaction) nor "
+                     "use to attach a file (-- sqlmig:attach): make it a versioned migration");
+            errors++;
+        }
+    }
+    qsort(f->repeatables, f->repeatable_count, sizeof *f->repeatables, by_migration_name);
+    for (i = 1; i < f->repeatable_count; i++)
+        if (strcmp(f->repeatables[i - 1].name, f->repeatables[i].name) == 0) {
+            diag_add(d, DIAG_ERROR, f->repeatables[i].path, 0, 0, "same description, '%s', as %s: a repeatable "
+                     "migration is known by its description, so rename one", f->repeatables[i].name,
+                     f->repeatables[i - 1].file);
+            errors++;
+        }
     return errors;
 }
 
@@ -432,7 +493,7 @@ static int nothing_found(const struct tool_folder *f, const struct layout_entry 
     char what[600] = "";
     size_t i, len = 0, shown = 0, other = 0;
 
-    if (f->count > 0)
+    if (f->count > 0 || f->repeatable_count > 0)
         return 0;
     for (i = 0; i < n; i++) {
         if (es[i].name[0] == '.' || !(es[i].is_dir || strstr(es[i].name, ".sql") || strstr(es[i].name, ".SQL"))) {
@@ -483,6 +544,7 @@ int folder_read(const char *dir, int layout, struct tool_folder *f)
             if (plan.count > 1)
                 qsort(plan.pieces, plan.count, sizeof *plan.pieces, compare_pieces);
             errors += build_migrations(f, es, n, plan.pieces, plan.count, &d);
+            errors += build_repeatables(f, es, n, plan.pieces, plan.count, &d);
             errors += same_order(f, &d);
             if (!errors)
                 errors += nothing_found(f, es, n, &d);
@@ -494,12 +556,12 @@ int folder_read(const char *dir, int layout, struct tool_folder *f)
     return printed ? (int)printed : errors ? 1 : 0;
 }
 
-void tool_folder_free(struct tool_folder *f)
+static void free_migrations(struct tool_migration *ms, size_t count)
 {
     size_t i;
 
-    for (i = 0; i < f->count; i++) {
-        struct tool_migration *m = &f->items[i];
+    for (i = 0; i < count; i++) {
+        struct tool_migration *m = &ms[i];
         free(m->name);
         free(m->file);
         free(m->path);
@@ -508,7 +570,15 @@ void tool_folder_free(struct tool_folder *f)
         free(m->down_path);
         free(m->down);
     }
-    free(f->items);
+    free(ms);
+}
+
+void tool_folder_free(struct tool_folder *f)
+{
+    size_t i;
+
+    free_migrations(f->items, f->count);
+    free_migrations(f->repeatables, f->repeatable_count);
     for (i = 0; i < f->input_count; i++)
         free(f->inputs[i]);
     free(f->inputs);

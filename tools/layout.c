@@ -585,6 +585,17 @@ static void place_flyway(const char *dir, struct layout_plan *p, struct diag_lis
         free(path);
     }
     flyway_versions(dir, p, list, n, d);
+    for (i = 0; i < n; i++) {
+        const char *base = base_name(list[i].name);
+        char conf[600];
+        scan_layout_name(LAYOUT_FLYWAY, base, &sn);
+        if (sn.kind != SCAN_REPEATABLE || !list[i].is_file)
+            continue;
+        snprintf(conf, sizeof conf, "%s.conf", list[i].name);
+        if (add_piece(p, 0, SCAN_REPEATABLE, list[i].name, base + sn.name_start, sn.name_end - sn.name_start,
+                      sidecar_flags(dir, conf, "executeInTransaction", p, d)) != 0)
+            diag_add(d, DIAG_ERROR, dir, 0, 0, "out of memory");
+    }
     for (i = 0; i < n; i++)
         free(list[i].name);
     free(list);

@@ -402,9 +402,10 @@ static int cmd_check(int argc, char **argv)
     if (rc == 0)
         rc = replay_folder(&f, 1, 0);
     if (rc == 0)
-        printf("%s: %s layout (%s); %zu migration%s replayed, %zu schema object%s, %s\n", a.dir,
+        printf("%s: %s layout (%s); %zu migration%s%s%.0zu%s replayed, %zu schema object%s, %s\n", a.dir,
                layout_name((enum scan_layout)f.layout), f.layout_why, f.count, f.count == 1 ? "" : "s",
-               f.object_count, f.object_count == 1 ? "" : "s",
+               f.repeatable_count ? " and " : "", f.repeatable_count, f.repeatable_count == 1 ? " repeatable one"
+               : f.repeatable_count ? " repeatable ones" : "", f.object_count, f.object_count == 1 ? "" : "s",
                f.snapshot ? "a snapshot for fresh databases" : "no snapshot");
     tool_folder_free(&f);
     return rc ? 1 : 0;

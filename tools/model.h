@@ -44,6 +44,8 @@ struct tool_folder {
     char *layout_why;                 /* how it was recognised */
     struct tool_migration *items;     /* sorted by version */
     size_t count;
+    struct tool_migration *repeatables; /* Flyway's R__ files: version 0, sorted by name */
+    size_t repeatable_count;
     char **inputs;                    /* every file read, for the depfile */
     size_t input_count;
     struct tool_object *objects;      /* sorted by (type, name), byte order */

@@ -453,7 +453,7 @@ static int new_tables(struct replay *r, sqlite3 *conn)
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         if (!(e = intern_name(r, (const char *)sqlite3_column_text(st, 0))))
             rc = -1;
-        else if (e->gen != r->gen && strcmp(e->text, r->cond->ledger) != 0)
+        else if (e->gen != r->gen && !snapshot_is_ledger(r->cond->ledger, e->text))
             rc = hash_table(r, conn, e->text);
         if (rc == 0)
             e->gen = r->gen + 1;
@@ -483,7 +483,7 @@ static int record(struct replay *r, sqlite3 *conn, size_t i)
         struct touched *t = &r->touched[k];
         if (k && t->table == t[-1].table && t->rowid == t[-1].rowid)
             continue;
-        if (strcmp(t->table, r->cond->ledger) == 0)
+        if (snapshot_is_ledger(r->cond->ledger, t->table))
             continue;
         if (t->table != table) {
             sqlite3_finalize(st);
@@ -555,10 +555,22 @@ static int same_as_first(struct replay *r, size_t i)
     return 0;
 }
 
+/* The position of m in the replay's order: the migrations, then the repeatable ones. */
+static size_t index_of(const struct replay *r, const struct sqlmig_migration *m)
+{
+    return m->version ? (size_t)(m - r->set->migrations) : r->set->count + (size_t)(m - r->set->repeatables);
+}
+
+/* The folder's migration at position i of that order. */
+static struct tool_migration *tool_at(struct tool_folder *f, size_t i)
+{
+    return i < f->count ? &f->items[i] : &f->repeatables[i - f->count];
+}
+
 static int on_applied(void *ctx, sqlite3 *conn, const struct sqlmig_migration *m)
 {
     struct replay *r = ctx;
-    size_t i = (size_t)(m - r->set->migrations);
+    size_t i = index_of(r, m);
 
     if (r->trouble || record(r, conn, i) != 0) {
         r->trouble = 1;
@@ -569,7 +581,7 @@ static int on_applied(void *ctx, sqlite3 *conn, const struct sqlmig_migration *m
         return 1; /* enough: the rest of this replay cannot change the verdict */
     }
     if (r->dangling)
-        dangling_check(r->dangling, conn, &r->f->items[i]);
+        dangling_check(r->dangling, conn, tool_at(r->f, i));
     if (r->cond->other && shift_connection(conn) != SQLITE_OK) {
         r->trouble = 1;
         return 1;
@@ -621,7 +633,7 @@ static int replay_run(struct replay *r, const struct sqlmig_set *set, unsigned f
 
     r->set = set;
     r->gen = 1;
-    if (!(r->start = calloc(set->count + 1, sizeof *r->start))) {
+    if (!(r->start = calloc(set->count + set->repeatable_count + 1, sizeof *r->start))) {
         diag_fatal("out of memory");
         return -1;
     }
@@ -658,21 +670,25 @@ static int replay_run(struct replay *r, const struct sqlmig_set *set, unsigned f
     return rc;
 }
 
-/* The migration of version v, or NULL (0 is none). */
-static const struct tool_migration *by_version(const struct tool_folder *f, int64_t v)
+/* The migration of version v, or NULL (0 is none); for a repeatable one
+** (version 0), the one of that file. */
+static const struct tool_migration *by_version(const struct tool_folder *f, int64_t v, const char *file)
 {
     size_t i;
 
     for (i = 0; v && i < f->count; i++)
         if (f->items[i].version == v)
             return &f->items[i];
+    for (i = 0; !v && file && i < f->repeatable_count; i++)
+        if (strcmp(f->repeatables[i].file, file) == 0)
+            return &f->repeatables[i];
     return NULL;
 }
 
 /* Print the failure of the first replay where the compilers put errors. */
 static void print_failure(const struct tool_folder *f, const sqlmig_result *res)
 {
-    const struct tool_migration *m = res->file ? by_version(f, res->version) : NULL;
+    const struct tool_migration *m = res->file ? by_version(f, res->version, res->file) : NULL;
 
     if (!m) {
         diag_fatal("%s", res->message);
@@ -703,11 +719,13 @@ static int collect_schema(sqlite3 *db, struct tool_folder *f)
 {
     static const char objects_sql[] =
         "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT GLOB 'sqlite_*' "
-        "AND name <> '" LEDGER "' AND tbl_name <> '" LEDGER "' ORDER BY type, name";
+        "AND name NOT IN ('" LEDGER "', '" LEDGER "_repeatable') "
+        "AND tbl_name NOT IN ('" LEDGER "', '" LEDGER "_repeatable') ORDER BY type, name";
     /* Tables first, each group in creation order, so schema.sql can be run. */
     static const char text_sql[] =
         "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT GLOB 'sqlite_*' "
-        "AND name <> '" LEDGER "' AND tbl_name <> '" LEDGER "' ORDER BY type <> 'table', rowid";
+        "AND name NOT IN ('" LEDGER "', '" LEDGER "_repeatable') "
+        "AND tbl_name NOT IN ('" LEDGER "', '" LEDGER "_repeatable') ORDER BY type <> 'table', rowid";
     sqlite3_stmt *st;
     size_t cap = 0, len = 0;
     int rc;
@@ -900,14 +918,14 @@ static int replay_other(struct tool_folder *f, struct replay *a, const struct sq
     if (b.differs) {
         snprintf(why, sizeof why, "its result depends on when or where it runs: replayed under other conditions "
                  "(%s), it leaves other values in %.300s", conditions, b.why);
-        rc = keep_note(f, &f->items[b.differs - 1], why);
+        rc = keep_note(f, tool_at(f, b.differs - 1), why);
         replay_close(&b);
         return rc ? -1 : 1;
     }
     if (rc != SQLMIG_OK) {
         snprintf(why, sizeof why, "its result depends on when or where it runs: replayed under other conditions "
                  "(%s), it fails: %.*s", conditions, (int)res.cause_len, res.message + res.cause_at);
-        rc = keep_note(f, by_version(f, res.version), why);
+        rc = keep_note(f, by_version(f, res.version, res.file), why);
         replay_close(&b);
         return rc ? -1 : 1;
     }
@@ -1013,12 +1031,12 @@ int replay_folder(struct tool_folder *f, int snapshot, size_t snapshot_max)
     memset(&set, 0, sizeof set);
     memset(&a, 0, sizeof a);
     buf_init(&b);
-    if (f->count && !(ms = calloc(f->count, sizeof *ms))) {
+    if ((f->count || f->repeatable_count) && !(ms = calloc(f->count + f->repeatable_count, sizeof *ms))) {
         diag_fatal("out of memory");
         return 1;
     }
-    for (i = 0; i < f->count; i++) {
-        struct tool_migration *m = &f->items[i];
+    for (i = 0; i < f->count + f->repeatable_count; i++) {
+        struct tool_migration *m = tool_at(f, i);
         ms[i].version = m->version;
         ms[i].name = m->name;
         ms[i].file = m->file;
@@ -1029,9 +1047,13 @@ int replay_folder(struct tool_folder *f, int snapshot, size_t snapshot_max)
         ms[i].flags = m->flags;
         sql += m->up_len;
     }
-    set.migrations = ms;
+    set.migrations = f->count ? ms : NULL;
     set.count = f->count;
-    if (problems || f->count == 0)
+    set.repeatables = f->repeatable_count ? ms + f->count : NULL;
+    set.repeatable_count = f->repeatable_count;
+    /* The runtime creates a database from a snapshot only at a version. */
+    snapshot = snapshot && f->count;
+    if (problems || (f->count == 0 && f->repeatable_count == 0))
         goto done;
 
     a.cond = &FIRST;

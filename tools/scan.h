@@ -22,7 +22,7 @@ enum scan_layout {
     LAYOUT_DBMATE,         /* <version>[_<name>].sql with `-- migrate:up` / `down` sections */
     LAYOUT_DIESEL,         /* <version>_<name>/up.sql and down.sql folders */
     LAYOUT_DRIZZLE,        /* <tag>.sql files in the order of meta/_journal.json */
-    LAYOUT_FLYWAY,         /* V<version>__<desc>.sql, U<version>__<desc>.sql */
+    LAYOUT_FLYWAY,         /* V<version>__<desc>.sql, U<version>__<desc>.sql, R__<desc>.sql */
     LAYOUT_COUNT
 };
 
@@ -33,6 +33,7 @@ enum scan_name_kind {
     SCAN_UP,        /* <version>_<name>.up.sql */
     SCAN_DOWN,      /* <version>_<name>.down.sql */
     SCAN_SECTIONS,  /* goose, dbmate: one file holds the up and the down section */
+    SCAN_REPEATABLE, /* Flyway's R__<desc>.sql: no version, runs again when it changes */
     SCAN_MALFORMED  /* looks like a migration but breaks the layout's naming rules */
 };
 

@@ -256,9 +256,10 @@ void scan_layout_name(enum scan_layout layout, const char *name, struct scan_nam
         "." any* end | any* "~" end  { out->kind = SCAN_IGNORED; return; }
         "V" fversion "__" any* ".sql" end { out->kind = SCAN_PLAIN; goto flyway; }
         "U" fversion "__" any* ".sql" end { out->kind = SCAN_DOWN; goto flyway; }
-        "R__" any* ".sql" end {
-            malformed(out, "a Flyway repeatable migration (R__): sqlmig does not run repeatable migrations yet; "
-                           "make it a versioned one (V<version>__<description>.sql)");
+        "R__" any+ ".sql" end {
+            out->kind = SCAN_REPEATABLE;
+            out->name_start = 3;
+            out->name_end = len - 4;
             return;
         }
         ("before" | "after") [A-Z] [A-Za-z]* ("__" any*)? ".sql" end {

@@ -155,10 +155,18 @@ static int prepare_buf(sqlite3 *db, struct buf *b, sqlite3_stmt **st)
     return rc;
 }
 
-/* Is `name` the ledger's, or of an object on it? */
+int snapshot_is_ledger(const char *ledger, const char *name)
+{
+    size_t n = ledger ? strlen(ledger) : 0;
+
+    return ledger && name && sqlite3_strnicmp(name, ledger, (int)n) == 0
+           && (!name[n] || sqlite3_stricmp(name + n, "_repeatable") == 0);
+}
+
+/* Is `name` one of the ledger's tables, or of an object on one? */
 static int is_ledger(const struct snap_db *d, const char *name)
 {
-    return d->ledger && name && sqlite3_stricmp(name, d->ledger) == 0;
+    return snapshot_is_ledger(d->ledger, name);
 }
 
 /*
@@ -625,8 +633,11 @@ int snapshot_compare(const struct snap_db *a, const struct snap_db *b, unsigned 
     /* Each side leaves out its own ledger, whose name may differ. */
     buf_init(&q);
     buf_puts(&q, "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name NOT IN (");
-    buf_printf(&q, "'%s', '%s') AND tbl_name NOT IN ('%s', '%s') ORDER BY rowid", a->ledger ? a->ledger : "",
-               b->ledger ? b->ledger : "", a->ledger ? a->ledger : "", b->ledger ? b->ledger : "");
+    buf_printf(&q, "'%s', '%s', '%s_repeatable', '%s_repeatable') AND tbl_name NOT IN ('%s', '%s', "
+               "'%s_repeatable', '%s_repeatable') ORDER BY rowid", a->ledger ? a->ledger : "",
+               b->ledger ? b->ledger : "", a->ledger ? a->ledger : "", b->ledger ? b->ledger : "",
+               a->ledger ? a->ledger : "", b->ledger ? b->ledger : "", a->ledger ? a->ledger : "",
+               b->ledger ? b->ledger : "");
     buf_putc(&q, '\0');
     rc = q.failed ? (diag_fatal("out of memory"), -1) : same_rows(&s, b, 0, q.data, "sqlite_schema");
     buf_free(&q);

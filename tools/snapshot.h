@@ -73,6 +73,12 @@ int snapshot_dump(const struct snap_db *a, unsigned header, size_t max, struct b
 int snapshot_compare(const struct snap_db *a, const struct snap_db *b, unsigned how, char *why, size_t whylen);
 
 /*
+** Is `name` (in any case) the ledger `ledger`, or its table of repeatable
+** migrations ("<ledger>_repeatable")? Neither belongs to a snapshot.
+*/
+int snapshot_is_ledger(const char *ledger, const char *name);
+
+/*
 ** A name by which SQL can reach table t's rowid: rowid, _rowid_ or oid,
 ** whichever no column of t takes. Empty when t is WITHOUT ROWID; 1 when all
 ** three are columns; -1 on failure (printed).

@@ -92,7 +92,7 @@ reference() {
         # Versions compared part by part, '.' and '_' alike; each file with
         # its placeholders replaced (the fixture's args give their values).
         mkdir -p "$work/flyway-files"
-        for f in $(cd "$dir" && find . -name 'V*__*.sql' | sed 's|^\./||'); do
+        for f in $(cd "$dir" && find . -name 'V*__*.sql' -o -name 'R__*.sql' | sed 's|^\./||'); do
             python3 - "$dir/$f" "$work/flyway-files/$(basename "$f")" $(cat "$dir/../args") <<'PY'
 import os, re, sys
 src, dst, args = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -115,14 +115,17 @@ def key(n):
     while len(parts) > 1 and parts[-1] == 0:
         parts.pop()
     return parts
-print("\n".join(sorted(names, key=key)))' | sed "s|^|$work/flyway-files/|") ;;
+print("\n".join(sorted(names, key=key)))' | sed "s|^|$work/flyway-files/|") || return 1
+        # Then the repeatable ones, by description.
+        cli_apply "$db" $(cd "$work/flyway-files" && ls R__*.sql 2>/dev/null | LC_ALL=C sort |
+                          sed "s|^|$work/flyway-files/|") ;;
     esac
 }
 
 # Schema and rows of every table but the ledgers, as text.
 fingerprint() {
     local db=$1 t
-    local skip="'schema_migrations', '__drizzle_migrations', 'sqlite_sequence'"
+    local skip="'schema_migrations', 'schema_migrations_repeatable', '__drizzle_migrations', 'sqlite_sequence'"
     sqlite3 "$db" "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE tbl_name NOT IN ($skip) ORDER BY type, name"
     for t in $(sqlite3 "$db" "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ($skip) ORDER BY name"); do
         echo "== $t"
