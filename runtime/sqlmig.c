@@ -497,19 +497,21 @@ static int end_call(struct call *c, int rc)
 enum look { LOOK_PEEK, LOOK_FINAL, LOOK_CHECK };
 
 /*
-** Look at what has the ledger's name (a trigger's name is another
-** namespace). *found: 0 nothing has it; 1 something does; 2 a table sqlmig
-** can use. Under LOOK_PEEK anything found is only found (another process may
-** have just created the ledger); otherwise one sqlmig cannot use is
-** SQLMIG_LEDGER, with a message that says what is there.
+** Look at what has the name of one of sqlmig's tables (a trigger's name is
+** another namespace) with `sql`, SHAPE or REPEATABLE_SHAPE, which gives a
+** row (usable, what it is) when something has it. *found: 0 nothing has
+** it; 1 something does; 2 a table sqlmig can use. Under LOOK_PEEK anything
+** found is only found (another process may have just created the ledger);
+** otherwise one sqlmig cannot use is SQLMIG_LEDGER, with a message that
+** says what is there.
 */
-static int shape(struct call *c, enum look how, int *found)
+static int look_at(struct call *c, const char *sql, const char *name, enum look how, int *found)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(c->db, SHAPE, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
 
     *found = 0;
-    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC)) == SQLITE_OK)
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         rc = 0;
@@ -521,6 +523,11 @@ static int shape(struct call *c, enum look how, int *found)
         rc = fail(c, SQLMIG_LEDGER, NULL, "%s", text_of(st, 1));
     sqlite3_finalize(st);
     return rc;
+}
+
+static int shape(struct call *c, enum look how, int *found)
+{
+    return look_at(c, SHAPE, c->table, how, found);
 }
 
 /*
@@ -667,41 +674,25 @@ static int walk(struct call *c, struct survey *w, size_t from, int partial, visi
 }
 
 /*
-** The table of repeatable migrations, as shape() looks at the ledger:
-** *found is 0 when nothing has its name, 1 when a table sqlmig can use
-** does (name alone the primary key; name, checksum and applied_at of TEXT
-** affinity, execution_ms of INTEGER affinity; any other column nullable or
-** with a default); anything else is SQLMIG_LEDGER.
+** The table of repeatable migrations, for look_at(): usable when it is a
+** table with name alone the primary key; name, checksum and applied_at of
+** TEXT affinity, execution_ms of INTEGER affinity; any other column
+** nullable or with a default.
 */
-#define REPEATABLE_SHAPE                                                                          \
-    "SELECT (SELECT count(*) FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE AND "          \
-    "type <> 'trigger'), (SELECT type FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE AND " \
-    "type <> 'trigger') = 'table' AND sum(lower(name) IN ('name', 'checksum', 'applied_at', "       \
-    "'execution_ms')) = 4 AND min(CASE WHEN lower(name) = 'execution_ms' THEN pk = 0 AND "          \
-    "instr(upper(type), 'INT') > 0 WHEN lower(name) IN ('name', 'checksum', 'applied_at') THEN "    \
-    "pk = (lower(name) = 'name') AND instr(upper(type), 'INT') = 0 AND (instr(upper(type), 'CHAR') " \
-    "OR instr(upper(type), 'CLOB') OR instr(upper(type), 'TEXT')) ELSE pk = 0 AND "                 \
-    "(dflt_value IS NOT NULL OR NOT \"notnull\") END) FROM pragma_table_info(?1, 'main')"
+#define REPEATABLE_SHAPE                                                                            \
+    "SELECT s.type = 'table' AND (SELECT sum(lower(name) IN ('name', 'checksum', 'applied_at', "     \
+    "'execution_ms')) = 4 AND min(CASE WHEN lower(name) = 'execution_ms' THEN pk = 0 AND "            \
+    "instr(upper(type), 'INT') > 0 WHEN lower(name) IN ('name', 'checksum', 'applied_at') THEN "      \
+    "pk = (lower(name) = 'name') AND instr(upper(type), 'INT') = 0 AND (instr(upper(type), 'CHAR') "   \
+    "OR instr(upper(type), 'CLOB') OR instr(upper(type), 'TEXT')) ELSE pk = 0 AND "                   \
+    "(dflt_value IS NOT NULL OR NOT \"notnull\") END) FROM pragma_table_info(?1, 'main')), "          \
+    "'the ' || s.type || ' \"' || replace(?1, '\"', '\"\"') || '\" is not sqlmig''s table of repeatable " \
+    "migrations, which is a table (" REPEATABLE_COLUMNS "): " OWN_TABLE "' "                         \
+    "FROM main.sqlite_schema AS s WHERE s.name = ?1 COLLATE NOCASE AND s.type <> 'trigger'"
 
 static int repeatable_shape(struct call *c, int *found)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(c->db, REPEATABLE_SHAPE, -1, &st, NULL), ok = 0;
-
-    *found = 0;
-    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->rtable, -1, SQLITE_STATIC)) == SQLITE_OK
-        && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *found = sqlite3_column_int(st, 0) > 0;
-        ok = sqlite3_column_int(st, 1);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_OK)
-        return sqlite_failed(c, rc, "read the table of repeatable migrations");
-    if (*found && !ok)
-        return fail(c, SQLMIG_LEDGER, NULL, "%s is not sqlmig's table of repeatable migrations, which is a table "
-                    "(" REPEATABLE_COLUMNS "): " OWN_TABLE, c->qr);
-    return 0;
+    return look_at(c, REPEATABLE_SHAPE, c->rtable, LOOK_CHECK, found);
 }
 
 /* Step READ_REPEATABLE: a row must hold what sqlmig writes. */
@@ -1230,15 +1221,20 @@ static int run_checked(struct migrate *j, const struct sqlmig_migration *m, int 
 /* m is done in the open transaction (not yet committed). */
 static void applied(struct migrate *j, const struct sqlmig_migration *m, int64_t ms)
 {
-    j->done++;
     j->left--;
-    j->last = m;
-    if (m->version > j->top)
-        j->top = m->version;
-    j->next = (size_t)(m - j->c.set->migrations) + 1;
-    log_line(&j->c, SQLMIG_LOG_INFO, "applied %s (version %lld) in %lld ms%s", m->file, (long long)m->version,
-             (long long)ms, j->batch && !(m->flags & (SQLMIG_NO_TRANSACTION | SQLMIG_ATTACH))
-             ? ", to be committed with the batch" : "");
+    if (m->version) {
+        j->done++;
+        j->last = m;
+        if (m->version > j->top)
+            j->top = m->version;
+        j->next = (size_t)(m - j->c.set->migrations) + 1;
+    } else {
+        j->repeated++; /* a repeatable migration: no version */
+    }
+    log_line(&j->c, SQLMIG_LOG_INFO, "applied %s (%s%.0lld) in %lld ms%s", m->file,
+             m->version ? "version " : "repeatable", (long long)m->version, (long long)ms,
+             j->batch && !(m->flags & (SQLMIG_NO_TRANSACTION | SQLMIG_ATTACH)) ? ", to be committed with the batch"
+                                                                               : "");
 }
 
 /* Tell the caller's applied callback, inside the transaction. */
@@ -1282,17 +1278,28 @@ static int detach_all(struct migrate *j)
                         "WHERE seq > 1 LIMIT 1");
 }
 
-/* Apply m inside the open transaction, with the insert of its ledger row. */
+/*
+** Apply m inside the open transaction, with the insert of its ledger row;
+** for a repeatable migration (version 0: one that never ran, or changed
+** since it last ran), with its row in the table of repeatable migrations.
+*/
 static int apply_inside(struct migrate *j, const struct sqlmig_migration *m)
 {
     struct call *c = &j->c;
     int64_t t = now_ms(), ms = 0;
-    int rc = simple(c, "SAVEPOINT sqlmig");
+    int rc = 0, found;
 
+    /* Like the ledger: a table found here must take what sqlmig writes. */
+    if (!m->version && (rc = repeatable_shape(c, &found)) == 0 && !found)
+        rc = exec(c, m, "create the table of repeatable migrations", CREATE_REPEATABLE, 0, 0, NULL);
+    if (rc == 0)
+        rc = simple(c, "SAVEPOINT sqlmig");
     if (rc == 0)
         rc = run_checked(j, m, 1);
     if (rc == 0)
-        rc = exec(c, m, "write the ledger", INSERT_ROW, m->version, ms = since(t), NULL);
+        rc = m->version ? exec(c, m, "write the ledger", INSERT_ROW, m->version, ms = since(t), NULL)
+                        : exec(c, m, "write the table of repeatable migrations", WRITE_REPEATABLE, 0,
+                               ms = since(t), NULL);
     if (rc == 0)
         rc = tell(j, m);
     if (rc == 0)
@@ -1304,33 +1311,6 @@ static int apply_inside(struct migrate *j, const struct sqlmig_migration *m)
         return 0;
     rc = commit(j);
     return rc == 0 && j->seen & SEEN_ATTACH ? detach_all(j) : rc;
-}
-
-/*
-** Run repeatable migration m (never run, or changed since it last ran) in
-** the open transaction, with its row in the table of repeatable migrations.
-*/
-static int apply_repeatable(struct migrate *j, const struct sqlmig_migration *m)
-{
-    struct call *c = &j->c;
-    int64_t t = now_ms(), ms = 0;
-    int rc, found;
-
-    c->cur = m;
-    /* Like the ledger: a table found here must take what sqlmig writes. */
-    if ((rc = repeatable_shape(c, &found)) != 0
-        || (!found && (rc = exec(c, m, "create the table of repeatable migrations", CREATE_REPEATABLE, 0, 0,
-                                 NULL)) != 0)
-        || (rc = simple(c, "SAVEPOINT sqlmig")) != 0 || (rc = run_checked(j, m, 1)) != 0
-        || (rc = exec(c, m, "write the table of repeatable migrations", WRITE_REPEATABLE, 0, ms = since(t),
-                      NULL)) != 0
-        || (rc = tell(j, m)) != 0 || (rc = simple(c, "RELEASE sqlmig")) != 0)
-        return rc;
-    j->repeated++;
-    j->left--;
-    log_line(c, SQLMIG_LOG_INFO, "applied %s (repeatable) in %lld ms%s", m->file, (long long)ms,
-             j->batch ? ", to be committed with the batch" : "");
-    return j->batch ? 0 : commit(j);
 }
 
 /*
@@ -1757,7 +1737,8 @@ static int migrate(struct migrate *j)
         if (j->w.pending == 0 && j->w.repeat == 0)
             return commit(j);
         if (j->w.pending == 0) {
-            if ((rc = apply_repeatable(j, s->repeatables + j->w.repeat_first)) != 0)
+            j->c.cur = s->repeatables + j->w.repeat_first;
+            if ((rc = apply_inside(j, j->c.cur)) != 0)
                 return rc;
             continue;
         }

@@ -10,6 +10,7 @@
 #include "tap.h"
 #include "setup.h"
 #include "dbq.h"
+#include "logcap.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -103,26 +104,6 @@ static sqlite3 *existing(void)
     }
     setup_exec(db, "CREATE TABLE app_settings(k TEXT PRIMARY KEY, v TEXT)");
     return db;
-}
-
-struct log {
-    int n;
-    char lines[20][512];
-};
-
-static void on_log(void *ctx, int level, const char *msg)
-{
-    struct log *l = ctx;
-    if (l->n < 20)
-        snprintf(l->lines[l->n++], sizeof l->lines[0], "%d %s", level, msg);
-}
-
-static int logged(const struct log *l, const char *needle)
-{
-    int i, n = 0;
-    for (i = 0; i < l->n; i++)
-        n += strstr(l->lines[i], needle) != NULL;
-    return n;
 }
 
 /* Counts the statements run on the caller's connection. */

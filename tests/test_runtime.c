@@ -8,6 +8,7 @@
 #include "tap.h"
 #include "setup.h"
 #include "dbq.h"
+#include "logcap.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -217,27 +218,6 @@ static void snap(sqlite3 *db, char *buf, size_t size)
 static int64_t ledger_max(sqlite3 *db)
 {
     return qint(db, "SELECT max(version) FROM schema_migrations");
-}
-
-struct log {
-    int n;
-    char lines[40][512];
-};
-
-static void on_log(void *ctx, int level, const char *msg)
-{
-    struct log *l = ctx;
-    if (l->n < 40)
-        snprintf(l->lines[l->n++], sizeof l->lines[0], "%d %s", level, msg);
-}
-
-/* How many captured lines contain `needle`. */
-static int logged(const struct log *l, const char *needle)
-{
-    int i, n = 0;
-    for (i = 0; i < l->n; i++)
-        n += strstr(l->lines[i], needle) != NULL;
-    return n;
 }
 
 static int on_commit(void *ctx)
