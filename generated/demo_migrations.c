@@ -485,6 +485,28 @@ static const struct sqlmig_object demo_migrations_objects[] = {
     }
 };
 
+/* The schema after each step: what changed, as fingerprints. */
+static const struct sqlmig_change demo_migrations_changes[] = {
+    { 1, "index", "projects_name", UINT64_C(0x1f58bc669e60694b) },
+    { 1, "table", "projects", UINT64_C(0x38041ce8f7c1714c) },
+    { 2, "table", "tasks", UINT64_C(0x1867fc8d1064008b) },
+    { 3, "index", "task_tags_tag", UINT64_C(0xcdb8aa0e88de54ec) },
+    { 3, "table", "tags", UINT64_C(0xe1e1274b52285f65) },
+    { 3, "table", "task_tags", UINT64_C(0xccb59dabd5d3b7ee) },
+    { 4, "index", "tasks_project_done", UINT64_C(0xeaff6e0697a5edfc) },
+    { 5, "table", "tasks", UINT64_C(0x1c0de559a6e60c21) },
+    { 5, "trigger", "tasks_insert_updated_at", UINT64_C(0xd2d5149b8740e548) },
+    { 5, "trigger", "tasks_touch_updated_at", UINT64_C(0x9ff54400fecccf56) },
+    { 6, "view", "project_summary", UINT64_C(0x949383f4d04550df) },
+    { 8, "table", "projects", UINT64_C(0x7316b32e8acb7ac8) },
+    { 8, "view", "project_summary", UINT64_C(0xc06603296ab9652e) },
+    { 9, "index", "tasks_open_due", UINT64_C(0x90368141ea1905ce) },
+    { 9, "table", "tasks", UINT64_C(0x1c279fbb05d7cc7e) },
+    { 11, "index", "comments_task", UINT64_C(0x31504accd8340449) },
+    { 11, "table", "comments", UINT64_C(0x6e0aabc417aadc29) },
+    { 11, "trigger", "comments_touch_task", UINT64_C(0x1a0c40812bccec21) }
+};
+
 /* The final state: SQL that creates it on an empty database. */
 static const char demo_migrations_snapshot[] =
     "CREATE TABLE tasks (\n"
@@ -574,5 +596,7 @@ const struct sqlmig_set demo_migrations = {
     .snapshot_auto_vacuum = 0u,
     .snapshot_wal = 1u,
     .repeatables = NULL,
-    .repeatable_count = 0
+    .repeatable_count = 0,
+    .changes = demo_migrations_changes,
+    .change_count = sizeof demo_migrations_changes / sizeof demo_migrations_changes[0]
 };

@@ -579,7 +579,7 @@ static int step_row(struct call *c, sqlite3_stmt *st, int64_t *v, int *row)
 {
     static const char *const field[] = { "version", "checksum", "execution_ms", "name", "applied_at" };
     static const char *const want[] = { "each version once, as an INTEGER of at least 1", "TEXT",
-                                        "an INTEGER of at least -1", "TEXT", "TEXT" };
+                                        "an INTEGER of at least -2", "TEXT", "TEXT" };
     /* What a value of each type looks like in the message: TEXT '1', NULL. */
     static const char *const type[] = { "", "INTEGER ", "REAL ", "TEXT '", "BLOB", "NULL" };
     int rc = sqlite3_step(st), i, t = 0;
@@ -593,7 +593,7 @@ static int step_row(struct call *c, sqlite3_stmt *st, int64_t *v, int *row)
     for (i = 0; i < 5; i++) {
         t = sqlite3_column_type(st, i); /* before any conversion */
         if (t != (i == 0 || i == 2 ? SQLITE_INTEGER : SQLITE_TEXT)
-            || (t == SQLITE_INTEGER && ((x = sqlite3_column_int64(st, i)) < -1 || (i == 0 && x <= *v))))
+            || (t == SQLITE_INTEGER && ((x = sqlite3_column_int64(st, i)) < -2 || (i == 0 && x <= *v))))
             break;
     }
     if (i == 5) {
@@ -810,6 +810,354 @@ static int judge(struct call *c, struct survey *w, const struct sqlmig_status_ro
     }
     w->unknown += r->state == SQLMIG_NOT_IN_SET;
     return 0;
+}
+
+/* ---- the schema at every version ------------------------------------------ */
+
+/* FNV-1a, 64 bits: one byte into the hash. */
+static uint64_t mix(uint64_t h, unsigned char b)
+{
+    return (h ^ b) * UINT64_C(0x100000001b3);
+}
+
+static int word_char(unsigned char ch)
+{
+    return ch >= 0x80 || ch == '_' || ch == '$' || (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
+}
+
+static unsigned char lower(unsigned char ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch | 0x20) : ch;
+}
+
+uint64_t sqlmig_fingerprint(const char *type, const char *sql)
+{
+    const unsigned char *p = (const unsigned char *)(type ? type : "");
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    unsigned char close;
+
+    while (*p)
+        h = mix(h, *p++);
+    for (p = (const unsigned char *)(sql ? sql : ""); *p;) {
+        if (*p <= ' ') {
+            p++;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++) {}
+            p += *p ? 2 : 0;
+        } else if (*p == '\'') { /* a string as written, '' included */
+            h = mix(mix(h, 0), *p++);
+            while (*p && !(*p == '\'' && p[1] != '\'')) {
+                if (*p == '\'')
+                    h = mix(h, *p++);
+                h = mix(h, *p++);
+            }
+            if (*p)
+                h = mix(h, *p++);
+        } else if (*p == '"' || *p == '`' || *p == '[') { /* a quoted name: the name itself */
+            close = *p == '[' ? ']' : *p;
+            h = mix(mix(h, 0), 'w');
+            for (p++; *p && !(*p == close && (close == ']' || p[1] != close)); p++) {
+                if (*p == close)
+                    p++; /* doubled: one of it */
+                h = mix(h, lower(*p));
+            }
+            p += *p ? 1 : 0;
+        } else if (word_char(*p)) { /* a keyword, a name or a number */
+            h = mix(mix(h, 0), 'w');
+            while (word_char(*p))
+                h = mix(h, lower(*p++));
+        } else {
+            h = mix(mix(mix(h, 0), 'p'), *p++);
+        }
+    }
+    return h ? h : 1;
+}
+
+static void fn_fingerprint(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_int64(cx, (sqlite3_int64)sqlmig_fingerprint((const char *)sqlite3_value_text(argv[0]),
+                                                               (const char *)sqlite3_value_text(argv[1])));
+}
+
+/*
+** The set's history and the live schema, side by side in two temp tables of
+** sqlmig's connection, so that SQLite does the comparing (and sqlmig
+** allocates nothing): sqlmig_change holds set->changes; sqlmig_live each
+** object of the database (not SQLite's, not the ledger's, not one that a
+** repeatable migration makes) with its fingerprint. Names compare as SQLite
+** compares them, without regard to case.
+*/
+#define HISTORY_TABLES                                                                               \
+    "CREATE TEMP TABLE sqlmig_change(step INTEGER, type TEXT, name TEXT COLLATE NOCASE, fp INTEGER);" \
+    "CREATE TEMP TABLE sqlmig_live(type TEXT, name TEXT COLLATE NOCASE, fp INTEGER)"
+#define FILL_LIVE                                                                                    \
+    "INSERT INTO temp.sqlmig_live SELECT s.type, s.name, sqlmig_fingerprint(s.type, s.sql) "          \
+    "FROM main.sqlite_schema AS s WHERE s.sql IS NOT NULL AND s.name NOT GLOB 'sqlite_*' "            \
+    "AND s.tbl_name COLLATE NOCASE NOT IN (?1, ?2) AND NOT EXISTS (SELECT 1 FROM "                   \
+    "temp.sqlmig_change AS r WHERE r.step > ?3 AND r.type = s.type AND r.name = s.name)"
+/* Each object's changes, each valid from its step until the next one, up to
+** step ?1 (set->count; count + 1 with the repeatable migrations). */
+#define HISTORY                                                                                      \
+    "WITH h AS (SELECT step, type, name, fp, lead(step, 1, ?1 + 1) OVER (PARTITION BY type, name "   \
+    "ORDER BY step) AS until FROM temp.sqlmig_change AS c WHERE step <= ?1 AND NOT EXISTS (SELECT 1 " \
+    "FROM temp.sqlmig_change AS r WHERE r.step > ?1 AND r.type = c.type AND r.name = c.name)) "
+/* Where the size of the schema and the live objects it holds change, by step. */
+#define HISTORY_EVENTS                                                                               \
+    HISTORY ", m AS (SELECT h.step, h.until FROM h JOIN temp.sqlmig_live AS l ON l.type = h.type "    \
+    "AND l.name = h.name AND l.fp = h.fp), e(at, size, hit) AS (SELECT step, 1, 0 FROM h WHERE "      \
+    "fp <> 0 UNION ALL SELECT until, -1, 0 FROM h WHERE fp <> 0 UNION ALL SELECT step, 0, 1 FROM m "  \
+    "UNION ALL SELECT until, 0, -1 FROM m) SELECT at, sum(size), sum(hit) FROM e GROUP BY at ORDER BY at"
+/* The differences between the live schema and the schema after step ?2. */
+#define HISTORY_DIFF                                                                                 \
+    HISTORY ", a AS (SELECT type, name, fp FROM h WHERE step <= ?2 AND ?2 < until AND fp <> 0) "      \
+    "SELECT l.type, l.name, 1 FROM temp.sqlmig_live AS l JOIN a ON a.type = l.type AND "             \
+    "a.name = l.name WHERE a.fp <> l.fp UNION ALL SELECT l.type, l.name, 2 FROM temp.sqlmig_live "   \
+    "AS l WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.type = l.type AND a.name = l.name) UNION ALL "   \
+    "SELECT a.type, a.name, 0 FROM a WHERE NOT EXISTS (SELECT 1 FROM temp.sqlmig_live AS l WHERE "   \
+    "l.type = a.type AND l.name = a.name) ORDER BY 1, 2"
+
+/* Where the live schema stands in the history (find_step()). */
+struct standing {
+    int64_t live;     /* objects compared */
+    size_t best;      /* the step with the fewest differences (the latest of them) */
+    int64_t best_diff;
+    size_t same;      /* steps whose schema is the live one */
+    size_t first, last; /* the first and last of them */
+};
+
+/* The version after step k: 0 before the first migration. */
+static int64_t version_at(const struct sqlmig_set *s, size_t k)
+{
+    return k ? s->migrations[k - 1].version : 0;
+}
+
+/*
+** Load the history up to step `last` (count, or count + 1 to take in what
+** the repeatable migrations make) and the live schema.
+*/
+static int history_load(struct call *c, size_t last)
+{
+    const struct sqlmig_change *x;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_create_function(c->db, "sqlmig_fingerprint", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                     fn_fingerprint, NULL, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(c->db, HISTORY_TABLES, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(c->db, "INSERT INTO temp.sqlmig_change VALUES(?1, ?2, ?3, ?4)", -1, &st, NULL);
+    for (x = c->set->changes; rc == SQLITE_OK && x < c->set->changes + c->set->change_count; x++) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)x->step);
+        sqlite3_bind_text(st, 2, x->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, x->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)x->fingerprint);
+        rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_reset(st) : sqlite3_errcode(c->db);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SQLITE_OK && (rc = prepare(c, FILL_LIVE, &st)) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c->rtable, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)last);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(c->db);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : sqlite_failed(c, rc, "read the schema");
+}
+
+/* Leave sqlmig's connection as a migration must find it. */
+static int history_drop(struct call *c)
+{
+    int rc = sqlite3_exec(c->db, "DROP TABLE temp.sqlmig_change; DROP TABLE temp.sqlmig_live", NULL, NULL, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(c->db, "sqlmig_fingerprint", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_failed(c, rc, "clean up after reading the schema");
+}
+
+/* Steps k to `to` (not included) differ in `diff` objects from the live schema. */
+static void stand(struct standing *w, size_t k, size_t to, int64_t diff)
+{
+    if (k >= to)
+        return;
+    if (diff <= w->best_diff) {
+        w->best_diff = diff;
+        w->best = to - 1;
+    }
+    if (diff == 0) {
+        if (!w->same)
+            w->first = k;
+        w->last = to - 1;
+        w->same += to - k;
+    }
+}
+
+/*
+** For every step 0..count, how many objects differ between the live schema
+** and the schema after that step: the live objects, plus the step's
+** objects, minus twice those in both. Read as the points where those
+** numbers change, in one query.
+*/
+static int find_step(struct call *c, struct standing *w)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t size = 0, hit = 0, at;
+    size_t k = 0, n = c->set->count;
+    int rc;
+
+    memset(w, 0, sizeof *w);
+    w->best_diff = INT64_MAX;
+    if ((rc = query_int(c, "SELECT count(*) FROM temp.sqlmig_live", 0, &w->live)) != 0)
+        return rc;
+    rc = prepare(c, HISTORY_EVENTS, &st);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        at = sqlite3_column_int64(st, 0);
+        stand(w, k, at > (int64_t)n ? n + 1 : (size_t)at, w->live + size - 2 * hit);
+        k = at > (int64_t)n ? n + 1 : (size_t)at;
+        size += sqlite3_column_int64(st, 1);
+        hit += sqlite3_column_int64(st, 2);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return sqlite_failed(c, rc, "compare the schema with the set's history");
+    stand(w, k, n + 1, w->live + size - 2 * hit);
+    return 0;
+}
+
+/* Each difference, its message in c->res, as one of sqlmig's calls wants it. */
+typedef void difference_fn(void *ctx, struct call *c);
+
+/*
+** The differences between the live schema and the schema after step k of
+** the history loaded up to step `last`, in (type, name) order: each one
+** passed to each(), worded for sqlmig_verify() (drift) or sqlmig_adopt()
+** (the version). *n counts them.
+*/
+static int differences(struct call *c, size_t k, size_t last, int drift, difference_fn *each, void *ctx, int64_t *n)
+{
+    static const char *const verdict[2][3] = {
+        { "is missing from", "differs from", "is not in" },
+        { "is missing", "differs from the embedded schema", "is not in the embedded schema" },
+    };
+    sqlite3_stmt *st = NULL;
+    int64_t v = version_at(c->set, k < c->set->count ? k : c->set->count);
+    int rc = prepare(c, HISTORY_DIFF, &st), d;
+
+    *n = 0;
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)last)) == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)k);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        d = sqlite3_column_int(st, 2);
+        if (drift)
+            fail(c, SQLMIG_DRIFT, NULL, "drift: %s %s %s", text_of(st, 0), text_of(st, 1), verdict[1][d]);
+        else
+            fail(c, SQLMIG_DRIFT, NULL, "%s %s %s the schema at version %lld", text_of(st, 0), text_of(st, 1),
+                 verdict[0][d], (long long)v);
+        each(ctx, c);
+        ++*n;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_failed(c, rc, "compare the schema with the set's history");
+}
+
+/* sqlmig_adopt()'s differences: each logged, the first kept. */
+static void adopt_difference(void *ctx, struct call *c)
+{
+    sqlmig_result *first = ctx;
+
+    log_line(c, SQLMIG_LOG_ERROR, "%s", c->res->message);
+    if (!first->code)
+        *first = *c->res;
+}
+
+/*
+** Name each difference between the live schema and the schema after step
+** k in a log line, the first in the message; SQLMIG_DRIFT when there is
+** one, else 0.
+*/
+static int name_differences(struct call *c, size_t k)
+{
+    sqlmig_result first;
+    int64_t n = 0;
+    int rc;
+
+    first.code = 0;
+    if ((rc = differences(c, k, c->set->count, 0, adopt_difference, &first, &n)) != 0 || n == 0)
+        return rc;
+    *c->res = first;
+    if (n > 1)
+        append(c, " (%lld differences in all)", (long long)n);
+    c->logged = 1;
+    return SQLMIG_DRIFT;
+}
+
+/* Say where the live schema stands: ", and its schema is that of version 3". */
+static void say_standing(struct call *c, const struct standing *w)
+{
+    const struct sqlmig_set *s = c->set;
+
+    if (w->same == 1)
+        append(c, "; its schema is that of version %lld", (long long)version_at(s, w->first));
+    else if (w->same)
+        append(c, "; its schema is that of versions %lld to %lld, which change only data: which of them ran, "
+               "only the program's history can tell", (long long)version_at(s, w->first),
+               (long long)version_at(s, w->last));
+    else
+        append(c, "; its schema is no version's: the closest is version %lld, with %lld difference(s)",
+               (long long)version_at(s, w->best), (long long)w->best_diff);
+}
+
+/*
+** sqlmig_migrate() on a database that holds objects but no ledger: if one
+** of them is an object of the set's history, the database was made
+** without sqlmig, and running the first migration on it would fail or do
+** harm: SQLMIG_UNADOPTED, with what was found and what to do. Objects of
+** the host's own are no reason.
+*/
+static int unadopted(struct call *c)
+{
+    struct standing w;
+    sqlite3_stmt *st = NULL;
+    int64_t known = 0;
+    char what[400] = "";
+    int rc, r2;
+
+    if (!c->set->change_count)
+        return 0;
+    if ((rc = history_load(c, c->set->count)) != 0)
+        return rc;
+    rc = sqlite3_prepare_v2(c->db, "SELECT l.type, l.name, min(c.step), count(*) OVER () FROM temp.sqlmig_live AS l "
+                            "JOIN temp.sqlmig_change AS c ON c.type = l.type AND c.name = l.name WHERE c.fp <> 0 "
+                            "AND c.step <= ?1 GROUP BY l.type, l.name ORDER BY 3, 1, 2 LIMIT 1", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)c->set->count)) == SQLITE_OK
+        && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        known = sqlite3_column_int64(st, 3);
+        snprintf(what, sizeof what, "%.20s %.200s, which %.150s creates", text_of(st, 0), text_of(st, 1),
+                 c->set->migrations[sqlite3_column_int64(st, 2) - 1].file);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return sqlite_failed(c, rc, "read the schema");
+    if (!known)
+        return history_drop(c);
+    if ((r2 = find_step(c, &w)) != 0)
+        return r2;
+    fail(c, SQLMIG_UNADOPTED, NULL, "the database has no ledger %s, but it holds %s%s%.0lld%s: it was made "
+         "without sqlmig, and migrating it from version 1 would fail or harm it", c->qt, what,
+         known > 1 ? " (and " : "", (long long)(known - 1), known > 1 ? " more of the set's objects)" : "");
+    say_standing(c, &w);
+    append(c, ". Adopt it with sqlmig_adopt(), which records the versions up to the one its schema is at "
+           "as applied, then migrate");
+    return SQLMIG_UNADOPTED;
 }
 
 /* ---- sqlmig_migrate() ---------------------------------------------------------- */
@@ -1491,6 +1839,11 @@ static int begin_write(struct migrate *j)
         if (j->fresh && j->snap && (rc = snapshot_fits(j, &again)) != 0)
             return rc;
     } while (again);
+    /* Objects but no ledger: a database made without sqlmig? */
+    if (!j->fresh && c->set->change_count && (rc = shape(c, LOOK_PEEK, &found)) == 0 && !found)
+        rc = unadopted(c);
+    if (rc)
+        return rc;
     /* A ledger found here may have any shape: before writing, make sure it
     ** is a table whose columns give back what sqlmig writes. */
     if ((rc = exec(c, NULL, "create the ledger", CREATE_LEDGER, 0, 0, NULL)) == 0)
@@ -1704,7 +2057,12 @@ static int migrate(struct migrate *j)
         return rc;
     if (c->o->flags & SQLMIG_DRY_RUN) {
         int found;
+        int64_t fresh = 0;
         if ((rc = open_own(c)) != 0 || (rc = shape(c, LOOK_CHECK, &found)) != 0)
+            return rc;
+        if (!found && (rc = query_int(c, "SELECT count(*) = 0 FROM main.sqlite_schema", 0, &fresh)) == 0 && !fresh)
+            rc = unadopted(c);
+        if (rc)
             return rc;
         j->plan = 1;
         rc = survey(j);
@@ -1784,7 +2142,7 @@ static int finish(struct migrate *j, int rc)
     ** would only make us wait again. */
     if (rc && r == 0 && rc != SQLMIG_MISUSE && rc != SQLMIG_LEDGER
         && (open || (keep->to_version == 0 && rc != SQLMIG_BUSY))) {
-        r2 = query_int(c, "SELECT max(version) FROM main.@ WHERE execution_ms >= 0", 0, &v);
+        r2 = query_int(c, "SELECT max(version) FROM main.@ WHERE execution_ms <> -1", 0, &v);
         known = r2 == 0 || (r2 == SQLMIG_SQLITE && shape(c, LOOK_PEEK, &found) == 0 && !found);
         if (known && v > 0) {
             keep->to_version = v;
@@ -1829,7 +2187,7 @@ static int finish(struct migrate *j, int rc)
                : ". Version %lld runs without a transaction: what it did before failing stays, "
                "and it stays marked started; inspect the database, then call sqlmig_resolve()",
                (long long)j->started->version);
-    else if (rc == SQLMIG_LEDGER || c->db == c->host) /* nothing ran: nothing to add */
+    else if (rc == SQLMIG_LEDGER || rc == SQLMIG_UNADOPTED || c->db == c->host) /* nothing ran: nothing to add */
         ;
     else if (uncertain)
         append(c, solo ? " (the COMMIT of its started row failed: the database is at version %lld, and if "
@@ -2041,6 +2399,26 @@ static int drift(struct verify *j)
     return rc;
 }
 
+static void verify_difference(void *ctx, struct call *c)
+{
+    (void)c;
+    problem(ctx);
+}
+
+/*
+** Drift, when the set records its history: the live schema against the
+** schema after every migration and repeatable migration, each object read
+** as SQLite reads it (sqlmig_fingerprint()), names without regard to case.
+*/
+static int drift_history(struct verify *j)
+{
+    int64_t n;
+    size_t last = j->c.set->count + 1;
+    int rc = history_load(&j->c, last);
+
+    return rc ? rc : differences(&j->c, last, last, 1, verify_difference, j, &n);
+}
+
 int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options,
                   sqlmig_result *res)
 {
@@ -2065,7 +2443,7 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
         if (rc == 0) /* a table that a migration would refuse to write */
             rc = shape(&j.c, LOOK_CHECK, &found);
         if (rc == 0 && w.pending == 0 && w.unknown == 0)
-            rc = drift(&j);
+            rc = set->change_count ? drift_history(&j) : drift(&j);
         else if (rc == 0 && !j.problems)
             snprintf(j.c.res->message, sizeof j.c.res->message, w.pending
                      ? "%zu migration(s) pending: the schema is compared with the embedded one only once all are applied"
@@ -2114,6 +2492,102 @@ int sqlmig_resolve(sqlite3 *db, const sqlmig_options *options, int64_t version, 
                  how == SQLMIG_RESOLVE_APPLIED ? "marked applied" : "will run again");
     }
     c.res->version = version;
+    return end_call(&c, rc);
+}
+
+/* Which step a database is at, for sqlmig_adopt(): given, mapped or found. */
+static int adoption_step(struct call *c, const struct sqlmig_adoption *how, size_t *k)
+{
+    const struct sqlmig_set *s = c->set;
+    struct standing w;
+    int64_t v = how->version, uv = 0;
+    size_t i;
+    int rc;
+
+    if (how->user_version_pairs) {
+        if ((rc = query_int(c, "PRAGMA user_version", 0, &uv)) != 0)
+            return rc;
+        for (i = 0; i < how->user_version_pairs && how->user_versions[2 * i] != uv; i++) {}
+        if (i == how->user_version_pairs)
+            return fail(c, SQLMIG_TARGET, NULL, "the database's user_version is %lld, which the table of "
+                        "user_version values given to sqlmig_adopt() does not hold", (long long)uv);
+        v = how->user_versions[2 * i + 1];
+    }
+    if (v || how->user_version_pairs) {
+        for (i = 0; v && i < s->count && s->migrations[i].version != v; i++) {}
+        if (v && i == s->count)
+            return fail(c, SQLMIG_TARGET, NULL, "version %lld%s is not a version of the set", (long long)v,
+                        how->user_version_pairs ? " (the database's user_version, mapped)" : "");
+        *k = v ? i + 1 : 0;
+        return 0;
+    }
+    if ((rc = find_step(c, &w)) != 0)
+        return rc;
+    if (w.same == 1) {
+        *k = w.first;
+        return 0;
+    }
+    if (w.same == 0) {
+        name_differences(c, w.best);
+        append(c, "; no version of the set has the database's schema, and version %lld is the closest",
+               (long long)version_at(s, w.best));
+        return SQLMIG_DRIFT;
+    }
+    fail(c, SQLMIG_TARGET, NULL, "versions %lld to %lld all have the database's schema (%zu of them: those after "
+         "the first change only data), and only the program's history can tell which of them ran: adopt at one "
+         "of them with sqlmig_adoption.version", (long long)version_at(s, w.first), (long long)version_at(s, w.last),
+         w.same);
+    return SQLMIG_TARGET;
+}
+
+int sqlmig_adopt(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options,
+                 const struct sqlmig_adoption *how, sqlmig_result *res)
+{
+    static const struct sqlmig_adoption find;
+    struct call c;
+    sqlmig_result local;
+    int64_t rows = 0, objects = 0;
+    size_t k = 0, i;
+    int found = 0, dry, rc = init(&c, db, set, options, res ? res : &local);
+
+    how = how ? how : &find;
+    dry = (c.o->flags & SQLMIG_DRY_RUN) != 0;
+    if (rc == 0 && (!set->change_count || !set->changes || (how->user_version_pairs && !how->user_versions)))
+        rc = fail(&c, SQLMIG_MISUSE, NULL, "the set records no schema changes (a set that `sqlmig compile` did "
+                  "not write), or the table of user_version values is NULL");
+    if (rc == 0 && !sqlite3_get_autocommit(db))
+        rc = fail(&c, SQLMIG_MISUSE, NULL, "sqlmig_adopt() must be called outside a transaction: COMMIT or "
+                  "ROLLBACK first");
+    if (rc == 0 && (rc = open_own(&c)) == 0)
+        rc = simple(&c, dry ? "BEGIN" : "BEGIN IMMEDIATE");
+    /* A ledger with rows: adopted already, or migrated by sqlmig. */
+    if (rc == 0 && (rc = shape(&c, LOOK_CHECK, &found)) == 0 && found
+        && (rc = query_int(&c, "SELECT count(*) FROM main.@", 0, &rows)) == 0 && rows) {
+        rc = query_int(&c, "SELECT max(version) FROM main.@ WHERE execution_ms <> -1", 0, &c.res->to_version);
+        c.res->from_version = c.res->to_version;
+        snprintf(c.res->message, sizeof c.res->message, "the database has a ledger already, at version %lld: "
+                 "nothing to adopt", (long long)c.res->to_version);
+        return end_call(&c, rc);
+    }
+    if (rc == 0 && (rc = history_load(&c, set->count)) == 0
+        && (rc = query_int(&c, "SELECT count(*) FROM temp.sqlmig_live", 0, &objects)) == 0 && objects == 0)
+        rc = fail(&c, SQLMIG_TARGET, NULL, "the database holds no table, index, view or trigger: there is nothing "
+                  "to adopt, and sqlmig_migrate() creates it");
+    if (rc == 0 && (rc = adoption_step(&c, how, &k)) == 0)
+        rc = name_differences(&c, k);
+    if (rc == 0 && !dry && (rc = exec(&c, NULL, "create the ledger", CREATE_LEDGER, 0, 0, NULL)) == 0)
+        rc = shape(&c, LOOK_CHECK, &found);
+    for (i = 0; rc == 0 && !dry && i < k; i++)
+        rc = exec(&c, set->migrations + i, "write the ledger", INSERT_ROW, set->migrations[i].version, -2, NULL);
+    if (rc == 0 && !dry && (rc = simple(&c, "COMMIT")) == 0)
+        c.wrote = 1;
+    if (rc == 0) {
+        c.res->to_version = version_at(set, k);
+        c.res->applied = k;
+        log_line(&c, SQLMIG_LOG_INFO, "%s version %lld: %zu migration(s) %s applied, not run, as its schema is "
+                 "theirs", dry ? "would adopt" : "adopted", (long long)c.res->to_version, k,
+                 dry ? "to be marked" : "marked");
+    }
     return end_call(&c, rc);
 }
 

@@ -98,6 +98,21 @@ struct sqlmig_object {
 };
 
 /*
+** One change a migration made to the schema, as the build-time replay saw
+** it: after migration number `step` (1 for the first of the set; count + 1
+** for the repeatable migrations, taken together), the object (type, name)
+** has the fingerprint `fingerprint` (see sqlmig_fingerprint()), or is gone
+** when it is 0. The schema at any version is the last change of each object
+** up to that version's step: what sqlmig_adopt() compares a database with.
+*/
+struct sqlmig_change {
+    size_t step;
+    const char *type;
+    const char *name;
+    uint64_t fingerprint;
+};
+
+/*
 ** A whole history: the migrations sorted by version (strictly increasing),
 ** and the final schema sorted by (type, name) in byte order. Either array
 ** may be empty (NULL with a count of 0).
@@ -147,6 +162,8 @@ struct sqlmig_set {
     unsigned snapshot_wal;
     const struct sqlmig_migration *repeatables;
     size_t repeatable_count;
+    const struct sqlmig_change *changes; /* sorted by step; none (NULL, 0) in a set built by hand */
+    size_t change_count;
 };
 
 /*
@@ -165,11 +182,12 @@ struct sqlmig_set {
     X(OUT_OF_ORDER, 7, "a pending migration is older than the newest applied one")    \
     X(INTERRUPTED,  8, "a migration that runs outside a transaction did not finish")  \
     X(FOREIGN_KEY,  9, "a migration left rows that violate a foreign key")            \
-    X(DRIFT,       10, "the live schema differs from the embedded final schema")      \
+    X(DRIFT,       10, "the live schema differs from the embedded one it should have") \
     X(BUSY,        11, "the database stayed locked longer than the busy timeout")     \
     X(READONLY,    12, "the database cannot be written")                              \
     X(TARGET,      13, "the target version is not a version of the set")             \
-    X(ABORTED,     14, "the caller's callback stopped the operation")
+    X(ABORTED,     14, "the caller's callback stopped the operation")                 \
+    X(UNADOPTED,   15, "the database was made without sqlmig: adopt it first")
 
 enum sqlmig_code {
 #define SQLMIG_X_ENUM(name, value, text) SQLMIG_##name = value,
@@ -300,9 +318,19 @@ typedef struct sqlmig_result {
 ** was started outside a transaction and never finished is
 ** SQLMIG_INTERRUPTED (see sqlmig_resolve()).
 **
+** A database that holds objects but no ledger, one of them an object of
+** the set's history (set->changes: a table that a migration creates, say),
+** was made without sqlmig: running the first migration there would fail,
+** or worse. It is refused with SQLMIG_UNADOPTED before anything is written,
+** with what was found ("it holds table projects, which
+** 0001_create_projects.sql creates"), the version its schema is at (or the
+** closest, or the versions that share it) and what to do: sqlmig_adopt().
+** Objects of the program's own, which no migration makes, are no reason.
+**
 ** The ledger must be sqlmig's: every row it reads must hold what sqlmig
 ** writes (an INTEGER version of at least 1, once; TEXT name, checksum and
-** applied_at; an INTEGER execution_ms of at least -1), and before writing
+** applied_at; an INTEGER execution_ms of at least -2: -1 marks a migration
+** started, -2 one adopted, not run), and before writing
 ** (and in a dry run) the table must give back what sqlmig writes (version and execution_ms of
 ** INTEGER affinity, version alone the primary key, the other three of TEXT
 ** affinity, any other column nullable or with a default; a view or an index
@@ -460,7 +488,10 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
 ** repeatable migrations to run again (pending, like a pending migration),
 ** versions the set does not know, interrupted migrations and, when every
 ** migration of the set is applied, drift: each schema object that is
-** missing, extra or defined differently from the embedded final schema.
+** missing, extra or defined differently from the embedded final schema
+** (with a set that records its history, the schema after the last
+** migration and the repeatable ones, each definition read as
+** sqlmig_fingerprint() reads it, names without regard to case).
 ** Each problem is passed to the log callback as one line naming the
 ** object or version; `res->message` names the first and the count.
 ** SQLMIG_ALLOW_UNKNOWN is honoured; a started row is reported at once,
@@ -490,6 +521,71 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set,
 */
 int sqlmig_resolve(sqlite3 *db, const sqlmig_options *options, int64_t version,
                    int how, sqlmig_result *res);
+
+/*
+** How sqlmig_adopt() decides which version a database is at. A zeroed
+** struct, or NULL, means: find it from the schema.
+**
+** version: the database is at this version of the set.
+**
+** user_versions, user_version_pairs: the database says its version with
+** PRAGMA user_version, as the program's old startup code set it:
+** user_versions[2k] is a user_version value, user_versions[2k + 1] the
+** version of the set it means. A value the table does not hold is an error
+** that names it.
+*/
+struct sqlmig_adoption {
+    int64_t version;
+    const int64_t *user_versions;
+    size_t user_version_pairs;
+};
+
+/*
+** Adopt a database that was made without sqlmig (by the program's old
+** startup code, or by hand): record in a new ledger the migrations up to the
+** version it is at as applied (execution_ms -2: adopted, not run), so that
+** sqlmig_migrate() applies only those after it. sqlmig_migrate() refuses
+** such a database with SQLMIG_UNADOPTED (see below) until this is done.
+**
+** The version is the one `how` gives, or the one whose schema the database
+** has. Either way the database's schema must be that of the version, as the
+** build recorded it (set->changes): the same tables, indexes, views and
+** triggers, each defined the same way. "The same way" reads each
+** definition as SQLite does: case, blanks, comments and identifier quotes
+** do not count (see sqlmig_fingerprint()). Objects a repeatable migration
+** makes are not compared (it runs again after the adoption), nor are the
+** ledger's, nor SQLite's own. Otherwise nothing changes, the call returns
+** SQLMIG_DRIFT, each difference is logged at SQLMIG_LOG_ERROR ("table
+** projects differs from the schema at version 3", "is missing", "is not in
+** ..."), and the message names the first and the count. When the version
+** is to be found, a schema that no version has is SQLMIG_DRIFT naming the
+** differences from the closest one; a schema that several versions share
+** (those between change data only) is SQLMIG_TARGET naming them: adopt at
+** one of them with `how->version`, as only the program's history can tell
+** which data migrations ran.
+**
+** Everything happens in one BEGIN IMMEDIATE ... COMMIT on sqlmig's own
+** connection: processes that start together adopt once, and a database
+** that has a ledger when the lock is taken is left alone (SQLMIG_OK, with
+** `res->message` saying it was adopted already; `applied` is 0). A
+** database with nothing in it is SQLMIG_TARGET: sqlmig_migrate() creates
+** it. A set without recorded changes (built by hand) is SQLMIG_MISUSE.
+** `res->to_version` is the version adopted and `res->applied` the number
+** of migrations marked. With SQLMIG_DRY_RUN the version is found and
+** checked, and nothing is written.
+*/
+int sqlmig_adopt(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options,
+                 const struct sqlmig_adoption *how, sqlmig_result *res);
+
+/*
+** The fingerprint of one schema object as sqlmig compares schemas: a 64-bit
+** hash (never 0) of its type and of the tokens of its SQL as SQLite reads
+** them, without blanks and comments, keywords and identifiers in lower case
+** and without their quotes ("Users", [users] and users are one name),
+** string literals and numbers as written. `sql` is the text of
+** sqlite_schema.sql; `type` is "table", "index", "view" or "trigger".
+*/
+uint64_t sqlmig_fingerprint(const char *type, const char *sql);
 
 #ifdef __cplusplus
 }

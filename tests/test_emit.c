@@ -239,7 +239,9 @@ static const char golden_c[] =
     "    .snapshot_auto_vacuum = 3u,\n"
     "    .snapshot_wal = 1u,\n"
     "    .repeatables = NULL,\n"
-    "    .repeatable_count = 0\n"
+    "    .repeatable_count = 0,\n"
+    "    .changes = NULL,\n"
+    "    .change_count = 0\n"
     "};\n";
 
 static const char golden_note[] =
@@ -249,7 +251,9 @@ static const char golden_note[] =
     "    .snapshot_auto_vacuum = 0u,\n"
     "    .snapshot_wal = 0u,\n"
     "    .repeatables = NULL,\n"
-    "    .repeatable_count = 0\n"
+    "    .repeatable_count = 0,\n"
+    "    .changes = NULL,\n"
+    "    .change_count = 0\n"
     "};\n";
 
 static const char golden_h[] =
@@ -300,7 +304,9 @@ static const char golden_empty_c[] =
     "    .snapshot_auto_vacuum = 0u,\n"
     "    .snapshot_wal = 0u,\n"
     "    .repeatables = NULL,\n"
-    "    .repeatable_count = 0\n"
+    "    .repeatable_count = 0,\n"
+    "    .changes = NULL,\n"
+    "    .change_count = 0\n"
     "};\n";
 
 /* Fill a two-migration, two-object folder (strings are static: not freed). */
@@ -424,7 +430,7 @@ static void check_files(struct tap *t)
                                       "        .version = INT64_C(0),\n        .name = \"a_views\",\n"
                                       "        .file = \"R__a_views.sql\",\n        .up_sql = rep_repeatable_up_0,")
                       && contains(&b, "    .repeatables = rep_repeatables,\n"
-                                      "    .repeatable_count = sizeof rep_repeatables / sizeof rep_repeatables[0]\n};\n"),
+                                      "    .repeatable_count = sizeof rep_repeatables / sizeof rep_repeatables[0],\n"),
                "emit_c writes the repeatable migrations' SQL, their array, and names it in the set");
         buf_free(&b);
         r[1].name = "a_views";

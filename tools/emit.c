@@ -290,6 +290,12 @@ static int check_folder(const struct tool_folder *f, char *err, size_t errlen)
         if (i > 0 && strcmp(f->repeatables[i - 1].name, m->name) >= 0)
             return emit_fail(err, errlen, "internal error: repeatable migrations not in name order at %s", m->file);
     }
+    if (f->change_count > 0 && f->changes == NULL)
+        return emit_fail(err, errlen, "internal error: schema changes missing");
+    for (i = 0; i < f->change_count; i++)
+        if (!f->changes[i].type || !f->changes[i].name || f->changes[i].step < 1
+            || f->changes[i].step > f->count + 1 || (i > 0 && f->changes[i - 1].step > f->changes[i].step))
+            return emit_fail(err, errlen, "internal error: schema change %zu is incomplete or out of order", i);
     for (i = 0; i < f->object_count; i++) {
         o = &f->objects[i];
         if (o->type == NULL || o->name == NULL)
@@ -482,6 +488,20 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
         buf_puts(out, "};\n\n");
     }
 
+    if (f->change_count > 0) {
+        buf_puts(out, "/* The schema after each step: what changed, as fingerprints. */\n");
+        buf_printf(out, "static const struct sqlmig_change %s_changes[] = {\n", symbol);
+        for (i = 0; i < f->change_count; i++) {
+            const struct tool_change *c = &f->changes[i];
+            buf_printf(out, "    { %zu, ", c->step);
+            emit_literal(out, c->type, strlen(c->type), "        ");
+            buf_puts(out, ", ");
+            emit_literal(out, c->name, strlen(c->name), "        ");
+            buf_printf(out, ", UINT64_C(0x%016" PRIx64 ") }%s\n", c->fp, i + 1 < f->change_count ? "," : "");
+        }
+        buf_puts(out, "};\n\n");
+    }
+
     if (f->snapshot != NULL) {
         buf_puts(out, "/* The final state: SQL that creates it on an empty database. */\n");
         buf_printf(out, "static const char %s_snapshot[] =\n    ", symbol);
@@ -523,10 +543,16 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
                f->snapshot ? f->snapshot_wal : 0);
     if (f->repeatable_count > 0)
         buf_printf(out, "    .repeatables = %s_repeatables,\n"
-                        "    .repeatable_count = sizeof %s_repeatables / sizeof %s_repeatables[0]\n",
+                        "    .repeatable_count = sizeof %s_repeatables / sizeof %s_repeatables[0],\n",
                    symbol, symbol, symbol);
     else
-        buf_puts(out, "    .repeatables = NULL,\n    .repeatable_count = 0\n");
+        buf_puts(out, "    .repeatables = NULL,\n    .repeatable_count = 0,\n");
+    if (f->change_count > 0)
+        buf_printf(out, "    .changes = %s_changes,\n"
+                        "    .change_count = sizeof %s_changes / sizeof %s_changes[0]\n",
+                   symbol, symbol, symbol);
+    else
+        buf_puts(out, "    .changes = NULL,\n    .change_count = 0\n");
     buf_puts(out, "};\n");
 
     return emit_done(out, err, errlen);

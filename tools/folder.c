@@ -579,6 +579,11 @@ void tool_folder_free(struct tool_folder *f)
 
     free_migrations(f->items, f->count);
     free_migrations(f->repeatables, f->repeatable_count);
+    for (i = 0; i < f->change_count; i++) {
+        free(f->changes[i].type);
+        free(f->changes[i].name);
+    }
+    free(f->changes);
     for (i = 0; i < f->input_count; i++)
         free(f->inputs[i]);
     free(f->inputs);

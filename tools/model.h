@@ -30,6 +30,14 @@ struct tool_migration {
     int reshapes;        /* its text drops or alters something (scan.h) */
 };
 
+/* One change of the schema that a step of the replay made (struct sqlmig_change). */
+struct tool_change {
+    size_t step;
+    char *type;
+    char *name;
+    uint64_t fp;         /* 0: dropped */
+};
+
 /* One row of sqlite_schema after the replay. */
 struct tool_object {
     char *type;
@@ -48,6 +56,8 @@ struct tool_folder {
     size_t repeatable_count;
     char **inputs;                    /* every file read, for the depfile */
     size_t input_count;
+    struct tool_change *changes;      /* the schema at every step, sorted by step */
+    size_t change_count;
     struct tool_object *objects;      /* sorted by (type, name), byte order */
     size_t object_count;
     char *schema_sql;                 /* schema.sql text: creation order */

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "dangling.h"
 #include "diag.h"
+#include "history.h"
 #include "memvfs.h"
 #include "snapshot.h"
 #include "sqlmig.h"
@@ -111,6 +112,7 @@ struct replay {
     size_t differs;               /* 1 + the first migration that differs; 0: none */
     char why[480];
     struct dangling *dangling;    /* the first replay warns of dangling references */
+    struct history *history;      /* and records the schema after each migration */
     int trouble;                  /* a hook ran out of memory or met an error: stop */
     int from_snapshot;            /* the runtime said it created the database from the snapshot */
     int said_extension;           /* a failed --load-extension was reported */
@@ -582,6 +584,11 @@ static int on_applied(void *ctx, sqlite3 *conn, const struct sqlmig_migration *m
     }
     if (r->dangling)
         dangling_check(r->dangling, conn, tool_at(r->f, i));
+    if (r->history && history_step(r->history, conn, r->cond->ledger, i < r->f->count ? i + 1 : r->f->count + 1,
+                                   r->f) != 0) {
+        r->trouble = 1;
+        return 1;
+    }
     if (r->cond->other && shift_connection(conn) != SQLITE_OK) {
         r->trouble = 1;
         return 1;
@@ -618,6 +625,8 @@ static void replay_close(struct replay *r)
     free(r->names);
     r->names = NULL;
     dangling_free(r->dangling);
+    history_free(r->history);
+    r->history = NULL;
 }
 
 /*
@@ -1058,7 +1067,7 @@ int replay_folder(struct tool_folder *f, int snapshot, size_t snapshot_max)
 
     a.cond = &FIRST;
     a.f = f;
-    if (!(a.dangling = dangling_new(f))) {
+    if (!(a.dangling = dangling_new(f)) || !(a.history = history_new())) {
         diag_fatal("out of memory");
         problems++;
         goto done;
