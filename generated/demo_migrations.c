@@ -219,7 +219,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "41d3b5dca92801daeeb8382e55ed7a828c86aa066f0e35ac6e351dadb0d35d78",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = NULL,
+        .down_line = 0u
     },
     {
         .version = INT64_C(2),
@@ -231,7 +233,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "298c7d2ecea361c852c5f6dad8c5ad806f187f66018da6da3ce6a46ca0419f1c",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = NULL,
+        .down_line = 0u
     },
     {
         .version = INT64_C(3),
@@ -243,7 +247,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "40ab790eb7fc89f6477880be7f7988efa93bf13f6686c7eff6bdb6c281b84014",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = NULL,
+        .down_line = 0u
     },
     {
         .version = INT64_C(4),
@@ -255,7 +261,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "b2255337746364a3b1608adbb35f01e87207a3371f1ba3998e1deb94a8a466c0",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = NULL,
+        .down_line = 0u
     },
     {
         .version = INT64_C(5),
@@ -267,7 +275,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "f638e201585863593aaf93d6da4bb740b925427f36493a8c68eb520ceabaed54",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = NULL,
+        .down_line = 0u
     },
     {
         .version = INT64_C(6),
@@ -279,7 +289,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "ee5e3e5d62ba6ae3a94bb452315a8617a9283646d6982e5b3e553f34c9a144b3",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = NULL,
+        .down_line = 0u
     },
     {
         .version = INT64_C(7),
@@ -291,7 +303,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = demo_migrations_down_6,
         .down_len = sizeof demo_migrations_down_6 - 1,
         .checksum = "74a9f5e5bded205251dc2a0a94be3618f71e69cd7240f338042f5b0c1f48e36c",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = "0007_seed_inbox_project.down.sql",
+        .down_line = 1u
     },
     {
         .version = INT64_C(8),
@@ -303,7 +317,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "0239d0d0cf40bb76e51c7add7ff0da1734271c06c15d0a1c749de3def48c7968",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = NULL,
+        .down_line = 0u
     },
     {
         .version = INT64_C(9),
@@ -315,7 +331,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "b2fde718394964da6c13372ab49443b7e95ed484643dfc65cec7a015df986db8",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = NULL,
+        .down_line = 0u
     },
     {
         .version = INT64_C(10),
@@ -327,7 +345,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "2eebed17e949335c56835bd9a1a796882b1de3b4faa5c1062f0f552ad42ec5a2",
-        .flags = SQLMIG_NO_TRANSACTION
+        .flags = SQLMIG_NO_TRANSACTION,
+        .down_file = NULL,
+        .down_line = 0u
     },
     {
         .version = INT64_C(11),
@@ -339,7 +359,9 @@ static const struct sqlmig_migration demo_migrations_migrations[] = {
         .down_sql = NULL,
         .down_len = 0,
         .checksum = "2e3764f992d5b6501828c83f0c70ba9e74037e7c147cee610808144dff9c8a2a",
-        .flags = 0u
+        .flags = 0u,
+        .down_file = NULL,
+        .down_line = 0u
     }
 };
 

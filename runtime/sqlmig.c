@@ -2495,6 +2495,190 @@ int sqlmig_resolve(sqlite3 *db, const sqlmig_options *options, int64_t version, 
     return end_call(&c, rc);
 }
 
+/* ---- sqlmig_rollback() ------------------------------------------------------------ */
+
+/* The migration of version v in the set, or NULL (a binary search: the set is sorted). */
+static const struct sqlmig_migration *in_set(const struct sqlmig_set *s, int64_t v)
+{
+    size_t lo = 0, hi = s->count, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (s->migrations[mid].version == v)
+            return s->migrations + mid;
+        if (s->migrations[mid].version < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Can applied migration m (NULL: not in the set) be rolled back? Else the error. */
+static int undoable(struct call *c, const struct sqlmig_migration *m, int64_t v, const char *name)
+{
+    if (!m)
+        return fail(c, SQLMIG_UNKNOWN, NULL, "version %lld (%.200s) is applied but is not a migration of this "
+                    "program, so its down part is unknown: roll it back with the build that applied it",
+                    (long long)v, name);
+    if (!m->down_sql || m->flags & SQLMIG_ONE_WAY)
+        return fail(c, SQLMIG_IRREVERSIBLE, m, "version %lld (%s) %s: nothing was rolled back", (long long)v,
+                    m->file, m->down_sql ? "says '-- sqlmig:irreversible'" : "has no down part");
+    return 0;
+}
+
+/* The plan's visitor: every applied migration above the target must be undoable. */
+static int plan_row(void *job, struct survey *w, const struct sqlmig_status_row *r)
+{
+    struct migrate *j = job;
+    int rc;
+
+    if (r->version <= j->target || r->state == SQLMIG_PENDING)
+        return 0;
+    if (r->state == SQLMIG_CHANGED || r->state == SQLMIG_STARTED)
+        return judge(&j->c, w, r);
+    if ((rc = undoable(&j->c, r->migration, r->version, r->name)) != 0)
+        return rc;
+    w->pending++;
+    return 0;
+}
+
+/* Run m's down part as a migration of its own, in the open transaction. */
+static int run_down(struct migrate *j, const struct sqlmig_migration *m)
+{
+    struct sqlmig_migration *d = &j->whole;
+
+    *d = *m;
+    d->up_sql = m->down_sql;
+    d->up_len = m->down_len;
+    d->up_line = m->down_line ? m->down_line : 1;
+    d->file = m->down_file ? m->down_file : m->file;
+    d->flags = (m->flags & SQLMIG_ATTACH) | (m->flags & SQLMIG_DOWN_WRAPPED ? SQLMIG_WRAPPED : 0);
+    j->c.cur = d;
+    return run_checked(j, d, 1);
+}
+
+/*
+** Roll back the newest applied migration above the target, in a
+** transaction of its own with the removal of its ledger row. *done is 0
+** when there was none left.
+*/
+static int roll_back_one(struct migrate *j, int *done)
+{
+    struct call *c = &j->c;
+    const struct sqlmig_migration *m;
+    sqlite3_stmt *st = NULL;
+    int64_t v = 0, t = now_ms(), below = 0;
+    char name[256] = "", checksum[80] = "";
+    int rc, state = 0, found;
+
+    *done = 0;
+    if ((rc = simple(c, "BEGIN IMMEDIATE")) != 0)
+        return rc;
+    j->in_tx = 1;
+    /* Under the lock: another process may have rolled back, or migrated, meanwhile. */
+    rc = prepare(c, "SELECT version, name, checksum, execution_ms FROM main.@ WHERE version > ?1 "
+                    "ORDER BY version DESC LIMIT 1", &st);
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_int64(st, 1, j->target)) == SQLITE_OK
+        && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+        snprintf(name, sizeof name, "%s", text_of(st, 1));
+        snprintf(checksum, sizeof checksum, "%s", text_of(st, 2));
+        state = sqlite3_column_int64(st, 3) == -1;
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return sqlite_failed(c, rc, "read the ledger");
+    if (v == 0)
+        return commit(j);
+    m = in_set(c->set, v);
+    c->cur = m;
+    if (m && state)
+        return interrupted(c, m);
+    if ((rc = undoable(c, m, v, name)) != 0)
+        return rc;
+    if (strcmp(checksum, m->checksum) != 0)
+        return fail(c, SQLMIG_CHECKSUM, m, "version %lld %s (%s) was applied with checksum %.80s, but the "
+                    "embedded migration has checksum %s: its down part may not undo what ran", (long long)v,
+                    m->name, m->file, checksum, m->checksum);
+    if ((rc = simple(c, "SAVEPOINT sqlmig")) != 0 || (rc = run_down(j, m)) != 0
+        || (rc = exec(c, m, "write the ledger", "DELETE FROM main.@ WHERE version = ?1", v, 0, NULL)) != 0)
+        return rc;
+    /* Repeatable migrations run again when the database is back at the last version. */
+    if (c->set->repeatable_count && (rc = repeatable_shape(c, &found)) == 0 && found)
+        rc = exec(c, NULL, "write the table of repeatable migrations", "DELETE FROM main.#", 0, 0, NULL);
+    if (rc || (rc = simple(c, "RELEASE sqlmig")) != 0
+        || (rc = query_int(c, "SELECT max(version) FROM main.@ WHERE execution_ms <> -1", 0, &below)) != 0)
+        return rc;
+    j->committing = 1;
+    if ((rc = simple(c, "COMMIT")) != 0)
+        return rc;
+    j->committing = j->in_tx = 0;
+    c->wrote = 1;
+    c->res->applied++;
+    c->res->to_version = below;
+    *done = 1;
+    log_line(c, SQLMIG_LOG_INFO, "rolled back %s (version %lld) in %lld ms", m->down_file ? m->down_file : m->file,
+             (long long)v, (long long)since(t));
+    return 0;
+}
+
+int sqlmig_rollback(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options, int64_t target,
+                    sqlmig_result *res)
+{
+    struct migrate j;
+    struct call *c = &j.c;
+    sqlmig_result local, keep;
+    sqlite3_stmt *st = NULL;
+    const struct sqlmig_migration *m;
+    int64_t v = 0;
+    int rc, done = 1;
+
+    memset(&j, 0, sizeof j);
+    rc = init(c, db, set, options, res ? res : &local);
+    j.target = target;
+    if (rc == 0 && target && !in_set(set, target))
+        rc = fail(c, SQLMIG_TARGET, NULL, "the target version %lld is not a version of the set (0 rolls back "
+                  "every migration)", (long long)target);
+    if (rc == 0 && !sqlite3_get_autocommit(db))
+        rc = fail(c, SQLMIG_MISUSE, NULL, "sqlmig_rollback() must be called outside a transaction: COMMIT or "
+                  "ROLLBACK first");
+    /* The whole plan first: nothing runs unless every step can. */
+    if (rc == 0 && (rc = open_own(c)) == 0 && (rc = walk(c, &j.w, 0, 0, plan_row, &j)) == 0) {
+        c->res->from_version = c->res->to_version = j.w.newest;
+        if (c->o->flags & SQLMIG_DRY_RUN) {
+            rc = prepare(c, "SELECT version FROM main.@ WHERE version > ?1 ORDER BY version DESC", &st);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 1, target);
+            while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                v = sqlite3_column_int64(st, 0);
+                m = in_set(set, v);
+                log_line(c, SQLMIG_LOG_INFO, "would roll back %s (version %lld)",
+                         m && m->down_file ? m->down_file : m ? m->file : "?", (long long)v);
+                rc = SQLITE_OK;
+            }
+            sqlite3_finalize(st);
+            rc = rc == SQLITE_DONE || (rc == SQLITE_ERROR && !j.w.newest) ? 0 : sqlite_failed(c, rc, "read the ledger");
+            c->res->applied = j.w.pending;
+            return end_call(c, rc);
+        }
+        sqlite3_set_authorizer(c->db, guard, &j);
+    }
+    while (rc == 0 && done && j.w.pending)
+        rc = roll_back_one(&j, &done);
+    if (rc && j.in_tx) {
+        keep = *c->res;
+        if (!sqlite3_get_autocommit(c->db))
+            simple(c, "ROLLBACK");
+        *c->res = keep;
+        append(c, j.committing ? " (the COMMIT failed: the database is at version %lld, or below if that COMMIT "
+               "reached the disk; the next run tells which)" : " (rolled back: the database stays at version %lld)",
+               (long long)c->res->to_version);
+    }
+    return end_call(c, rc);
+}
+
 /* Which step a database is at, for sqlmig_adopt(): given, mapped or found. */
 static int adoption_step(struct call *c, const struct sqlmig_adoption *how, size_t *k)
 {

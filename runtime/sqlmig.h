@@ -58,6 +58,8 @@ const char *sqlmig_libversion(void);
 #define SQLMIG_NO_TRANSACTION 0x1u /* file says `-- sqlmig:no-transaction` */
 #define SQLMIG_ATTACH         0x2u /* file says `-- sqlmig:attach`: it may ATTACH a file */
 #define SQLMIG_WRAPPED        0x4u /* a golang-migrate file that wraps itself in BEGIN ... COMMIT */
+#define SQLMIG_ONE_WAY        0x8u /* file says `-- sqlmig:irreversible`: never rolled back */
+#define SQLMIG_DOWN_WRAPPED   0x10u /* its down part wraps itself in BEGIN ... COMMIT (golang-migrate) */
 
 /*
 ** One migration, as `sqlmig compile` embeds it. All strings are static data
@@ -69,7 +71,9 @@ const char *sqlmig_libversion(void);
 ** then parses each statement in place instead of copying the rest of the
 ** migration). up_line is the line of the file on which
 ** up_sql starts, so that an error position inside up_sql maps to the file.
-** down_sql is NULL (and down_len 0) when the migration has no down part.
+** down_sql is NULL (and down_len 0) when the migration has no down part;
+** down_file and down_line say where it is (the up file itself for a file
+** with sections), for sqlmig_rollback()'s messages.
 ** checksum is the SHA-256 of the up-SQL with every CRLF read as LF, as 64
 ** lowercase hex digits.
 */
@@ -83,7 +87,9 @@ struct sqlmig_migration {
     const char *down_sql;
     size_t down_len;
     const char *checksum;
-    unsigned flags;       /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH, SQLMIG_WRAPPED */
+    unsigned flags;       /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH, SQLMIG_WRAPPED, SQLMIG_ONE_WAY */
+    const char *down_file;
+    unsigned down_line;
 };
 
 /*
@@ -187,7 +193,8 @@ struct sqlmig_set {
     X(READONLY,    12, "the database cannot be written")                              \
     X(TARGET,      13, "the target version is not a version of the set")             \
     X(ABORTED,     14, "the caller's callback stopped the operation")                 \
-    X(UNADOPTED,   15, "the database was made without sqlmig: adopt it first")
+    X(UNADOPTED,   15, "the database was made without sqlmig: adopt it first")        \
+    X(IRREVERSIBLE, 16, "a migration to roll back has no down part, or says it cannot be undone")
 
 enum sqlmig_code {
 #define SQLMIG_X_ENUM(name, value, text) SQLMIG_##name = value,
@@ -521,6 +528,38 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set,
 */
 int sqlmig_resolve(sqlite3 *db, const sqlmig_options *options, int64_t version,
                    int how, sqlmig_result *res);
+
+/*
+** Roll the database back to version `target` (0: before the first
+** migration): the down part of every applied migration above it, newest
+** first, each in a transaction of its own (BEGIN IMMEDIATE ... COMMIT)
+** with the removal of its ledger row, so that after any failure or crash
+** the database is at a whole version. Down parts run as migrations do: on
+** sqlmig's own connection at its baseline, under the same guard, foreign
+** keys off and the rows they could have broken checked before COMMIT, a
+** golang-migrate file's own BEGIN ... COMMIT recognised.
+**
+** The whole plan is checked first, and nothing runs unless every step can:
+** a migration above the target without a down part, or that says
+** '-- sqlmig:irreversible', is SQLMIG_IRREVERSIBLE naming it; an applied
+** version the set does not have (its down part is unknown) SQLMIG_UNKNOWN;
+** a changed checksum SQLMIG_CHECKSUM; a started no-transaction migration
+** SQLMIG_INTERRUPTED; a target that is neither 0 nor a version of the set
+** SQLMIG_TARGET. Each step is checked again under the lock, as another
+** process may have moved the database meanwhile. Repeatable migrations are
+** not undone; their rows are cleared, so that they run again when the
+** database is back at the last version.
+**
+** With SQLMIG_DRY_RUN, the plan is logged ("would roll back
+** 0007_seed.down.sql (version 7)", newest first) and nothing is written.
+** `res->applied` counts the migrations rolled back (or to be);
+** `from_version` and `to_version` are the newest applied version before
+** and after; a failure names the down file at `file:line:col` and ends
+** with what it left, as sqlmig_migrate()'s do. The `applied` callback is
+** not called. Returns SQLMIG_OK or an error code; `res` may be NULL.
+*/
+int sqlmig_rollback(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options,
+                    int64_t target, sqlmig_result *res);
 
 /*
 ** How sqlmig_adopt() decides which version a database is at. A zeroed

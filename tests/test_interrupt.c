@@ -23,7 +23,7 @@ static struct tap T;
 #define OK(cond, ...) tap_ok(&T, (cond), __VA_ARGS__)
 
 #define CK(d) d d d d d d d d d d d d d d d d
-#define MIG(v, name, file, sql, ck, flags) { v, name, file, sql, sizeof sql - 1, 1, NULL, 0, ck, flags }
+#define MIG(v, name, file, sql, ck, flags) { v, name, file, sql, sizeof sql - 1, 1, NULL, 0, ck, flags, NULL, 0 }
 
 static const struct sqlmig_migration migrations[] = {
     MIG(1, "a", "0001_a.sql", "CREATE TABLE a(x);\n", CK("d001"), 0),

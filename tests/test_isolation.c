@@ -30,8 +30,8 @@ static struct tap T;
 #define OK(cond, ...) tap_ok(&T, (cond), __VA_ARGS__)
 
 #define CK(d) d d d d d d d d d d d d d d d d
-#define MIG(v, sql, ck) { v, "m" #v, "000" #v "_m" #v ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, 0 }
-#define MIG_NOTX(v, sql, ck) { v, "m" #v, "000" #v "_m" #v ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, SQLMIG_NO_TRANSACTION }
+#define MIG(v, sql, ck) { v, "m" #v, "000" #v "_m" #v ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, 0, NULL, 0 }
+#define MIG_NOTX(v, sql, ck) { v, "m" #v, "000" #v "_m" #v ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, SQLMIG_NO_TRANSACTION, NULL, 0 }
 #define SET(a) { .migrations = a, .count = sizeof a / sizeof a[0] }
 #define SET_N(a, n) { .migrations = a, .count = n }
 
@@ -340,7 +340,7 @@ static const struct sqlmig_migration fk_attach[] = {
     MIG(1, "CREATE TABLE p(id INTEGER PRIMARY KEY);\nCREATE TABLE c(pid INTEGER REFERENCES p(id));\n", CK("c006")),
     { 2, "m2", "0002_m2.sql", "-- sqlmig:attach\nATTACH ':memory:' AS o;\nINSERT INTO c VALUES (NULL);\n",
       sizeof "-- sqlmig:attach\nATTACH ':memory:' AS o;\nINSERT INTO c VALUES (NULL);\n" - 1, 1, NULL, 0,
-      CK("c007"), SQLMIG_ATTACH },
+      CK("c007"), SQLMIG_ATTACH, NULL, 0 },
 };
 static const struct sqlmig_set set_fk_attach1 = SET_N(fk_attach, 1);
 static const struct sqlmig_set set_fk_attach2 = SET_N(fk_attach, 2);
@@ -678,7 +678,7 @@ static const struct sqlmig_migration attaching[] = {
       "INSERT INTO scratch.t VALUES (5);\nINSERT INTO a SELECT y FROM scratch.t;\n",
       sizeof "-- sqlmig:attach\nATTACH ':memory:' AS scratch;\nCREATE TABLE scratch.t(y);\n"
              "INSERT INTO scratch.t VALUES (5);\nINSERT INTO a SELECT y FROM scratch.t;\n" - 1,
-      1, NULL, 0, CK("b008"), SQLMIG_ATTACH },
+      1, NULL, 0, CK("b008"), SQLMIG_ATTACH, NULL, 0 },
     MIG(3, "CREATE TABLE after(t);\nINSERT INTO after SELECT count(*) FROM pragma_database_list WHERE seq > 1;\n",
         CK("b009")),
 };
@@ -729,7 +729,7 @@ static void test_guard_corners(void)
 {
     char path[256], sql[600], file[300];
     struct sqlmig_migration computed = { 1, "m1", "0001_m1.sql", NULL, 0, 1, NULL, 0, CK("c013"),
-                                         SQLMIG_NO_TRANSACTION };
+                                         SQLMIG_NO_TRANSACTION, NULL, 0 };
     struct sqlmig_set set_computed = { .migrations = &computed, .count = 1 };
     static const char snap[] = "CREATE TABLE t(x);";
     struct sqlmig_set no_migration = { .snapshot_sql = snap, .snapshot_len = sizeof snap - 1 };

@@ -23,7 +23,7 @@ static struct tap T;
 #define OK(cond, ...) tap_ok(&T, (cond), __VA_ARGS__)
 
 #define CK(d) d d d d d d d d d d d d d d d d /* 16 x 4 hex digits */
-#define MIG(v, name, file, sql, ck) { v, name, file, sql, sizeof sql - 1, 1, NULL, 0, ck, 0 }
+#define MIG(v, name, file, sql, ck) { v, name, file, sql, sizeof sql - 1, 1, NULL, 0, ck, 0, NULL, 0 }
 
 #define S1 "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n" \
            "INSERT INTO users(name) VALUES('ada'), ('bob');\n"

@@ -25,7 +25,7 @@ static struct tap T;
 
 #define CK(d) d d d d d d d d d d d d d d d d /* 16 x 4 hex digits */
 #define MIG(v, name, file, sql, line, ck, flags) \
-    { v, name, file, sql, sizeof sql - 1, line, NULL, 0, ck, flags }
+    { v, name, file, sql, sizeof sql - 1, line, NULL, 0, ck, flags, NULL, 0 }
 #define NOTX SQLMIG_NO_TRANSACTION
 
 #define S1 "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"

@@ -244,7 +244,7 @@ static void failing(struct tap *t)
 {
     static const struct sqlmig_migration one[] = {
         { 1, "a", "0001_a.sql", "CREATE TABLE a(x);\n", 18, 1, NULL, 0,
-          "0000000000000000000000000000000000000000000000000000000000000001", 0 },
+          "0000000000000000000000000000000000000000000000000000000000000001", 0, NULL, 0 },
     };
     static const char bad[] = "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n  INSERT INTO nosuch VALUES (1);\n";
     static const struct sqlmig_set set = { one, 1, NULL, 0, bad, sizeof bad - 1, NULL, 0, 0, NULL, 0, NULL, 0 };

@@ -338,7 +338,8 @@ static void flags_text(struct buf *out, unsigned flags)
         unsigned bit;
         const char *name;
     } names[] = { { SQLMIG_NO_TRANSACTION, "SQLMIG_NO_TRANSACTION" }, { SQLMIG_ATTACH, "SQLMIG_ATTACH" },
-                  { SQLMIG_WRAPPED, "SQLMIG_WRAPPED" } };
+                  { SQLMIG_WRAPPED, "SQLMIG_WRAPPED" }, { SQLMIG_ONE_WAY, "SQLMIG_ONE_WAY" },
+                  { SQLMIG_DOWN_WRAPPED, "SQLMIG_DOWN_WRAPPED" } };
     unsigned rest = flags;
     size_t i;
 
@@ -423,6 +424,13 @@ static void migration_array(struct buf *out, const char *symbol, const char *arr
         buf_printf(out, ",\n        .checksum = \"%s\"", m->checksum);
         buf_puts(out, ",\n        .flags = ");
         flags_text(out, m->flags);
+        if (m->down_file != NULL) {
+            buf_puts(out, ",\n        .down_file = ");
+            emit_literal(out, m->down_file, strlen(m->down_file), "            ");
+            buf_printf(out, ",\n        .down_line = %uu", m->down_line);
+        } else {
+            buf_puts(out, ",\n        .down_file = NULL,\n        .down_line = 0u");
+        }
         buf_puts(out, i + 1 < count ? "\n    },\n" : "\n    }\n");
     }
     buf_puts(out, "};\n\n");

@@ -279,6 +279,8 @@ static int load(struct tool_folder *f, struct layout_entry *es, size_t n, struct
             diag_add(d, DIAG_ERROR, m->down_path, line, col, "%s", ss.problem);
             errors++;
         }
+        if (layout == LAYOUT_GOLANG_MIGRATE && ss.wraps)
+            m->flags |= SQLMIG_DOWN_WRAPPED;
     }
     return errors;
 }

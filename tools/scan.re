@@ -316,7 +316,8 @@ static void directive(const unsigned char *tok, const unsigned char *end,
     static const struct {
         const char *word;
         unsigned flag;
-    } known[] = { { "no-transaction", SQLMIG_NO_TRANSACTION }, { "attach", SQLMIG_ATTACH } };
+    } known[] = { { "no-transaction", SQLMIG_NO_TRANSACTION }, { "attach", SQLMIG_ATTACH },
+                  { "irreversible", SQLMIG_ONE_WAY } };
     const unsigned char *w = (const unsigned char *)memchr(tok, ':', (size_t)(end - tok)) + 1;
     size_t i;
 
@@ -330,8 +331,8 @@ static void directive(const unsigned char *tok, const unsigned char *end,
             return;
         }
     if (!out->problem) {
-        out->problem = "unknown sqlmig directive (the known ones are '-- sqlmig:no-transaction' and "
-                       "'-- sqlmig:attach')";
+        out->problem = "unknown sqlmig directive (the known ones are '-- sqlmig:no-transaction', "
+                       "'-- sqlmig:attach' and '-- sqlmig:irreversible')";
         out->error_offset = (size_t)(w - start);
     }
 }

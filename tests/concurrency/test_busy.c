@@ -28,7 +28,7 @@ static struct tap T;
 #define OK(cond, ...) tap_ok(&T, (cond), __VA_ARGS__)
 
 #define CK(d) d d d d d d d d d d d d d d d d
-#define MIG(v, name, sql, ck, flags) { v, name, "000" #v "_" name ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, flags }
+#define MIG(v, name, sql, ck, flags) { v, name, "000" #v "_" name ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, flags, NULL, 0 }
 
 static const struct sqlmig_migration migrations[] = {
     MIG(1, "a", "CREATE TABLE a(x);\n", CK("e001"), 0),

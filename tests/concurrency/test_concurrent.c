@@ -56,7 +56,7 @@ static struct tap T;
 #define OK(cond, ...) tap_ok(&T, (cond), __VA_ARGS__)
 
 #define CK(d) d d d d d d d d d d d d d d d d
-#define MIG(v, name, sql, ck, flags) { v, name, "00" #v "_" name ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, flags }
+#define MIG(v, name, sql, ck, flags) { v, name, "00" #v "_" name ".sql", sql, sizeof sql - 1, 1, NULL, 0, ck, flags, NULL, 0 }
 #define NOTX SQLMIG_NO_TRANSACTION
 
 /* ---- histories --------------------------------------------------------- */

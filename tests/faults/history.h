@@ -15,7 +15,7 @@
 #include "sqlmig.h"
 
 #define H_CK(d) d d d d d d d d d d d d d d d d /* 16 x 4 hex digits */
-#define H_MIG(v, name, file, sql, ck, flags) { v, name, file, sql, sizeof sql - 1, 1, NULL, 0, H_CK(ck), flags }
+#define H_MIG(v, name, file, sql, ck, flags) { v, name, file, sql, sizeof sql - 1, 1, NULL, 0, H_CK(ck), flags, NULL, 0 }
 
 #define H01 "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT, created TEXT);\n"
 #define H02 "CREATE TABLE projects(id INTEGER PRIMARY KEY,\n"                                           \

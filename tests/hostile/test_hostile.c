@@ -31,7 +31,7 @@ static struct tap T;
 /* ---- the program's migrations ----------------------------------------- */
 
 #define CK(d) d d d d d d d d d d d d d d d d /* 16 x 4 hex digits */
-#define MIG(v, name, file, sql, ck, flags) { v, name, file, sql, sizeof sql - 1, 1, NULL, 0, ck, flags }
+#define MIG(v, name, file, sql, ck, flags) { v, name, file, sql, sizeof sql - 1, 1, NULL, 0, ck, flags, NULL, 0 }
 
 #define S1 "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);\n"
 #define S2 "CREATE TABLE posts(id INTEGER PRIMARY KEY, body TEXT);\n"
