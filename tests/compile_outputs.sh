@@ -88,6 +88,17 @@ ok $? "the empty set is valid C11 under -Wpedantic -Werror"
 out=$("$sqlmig" check "$fixtures/good/fk-after-no-transaction/migrations" 2>&1)
 ok $? "a rebuild after 'PRAGMA foreign_keys = ON' replays with foreign keys off: ${out//$'\n'/ }"
 
+# A down part that cannot give the data back compiles once the migration
+# says so; its flag is in the generated C.
+mkdir -p "$work/oneway"
+cp "$fixtures"/bad/down-loses-data/migrations/* "$work/oneway/"
+{ printf -- '-- sqlmig:irreversible\n-- the dropped notes cannot come back\n'; cat "$fixtures/bad/down-loses-data/migrations/0002_drop_note.up.sql"; } \
+    > "$work/oneway/0002_drop_note.up.sql"
+compile "$work/oneway" "$work/oneway-out"
+ok $? "a lossy down part compiles once its migration says '-- sqlmig:irreversible': $(head -c 200 "$work/oneway-out/stderr")"
+grep -q '\.flags = SQLMIG_ONE_WAY,' "$work/oneway-out/app_migrations.c"
+ok $? "  and the migration is marked SQLMIG_ONE_WAY, which sqlmig_rollback() refuses to cross"
+
 # check, new, --version.
 out=$("$sqlmig" check "$features" 2>/dev/null)
 ok $([ "$out" = "$features: plain layout (no other tool's mark); 5 migrations replayed, 4 schema objects, a snapshot for fresh databases" ]; echo $?) "check reports what it replayed: $out"

@@ -42,8 +42,10 @@ static void put_message(const char *fmt, va_list ap)
 static void report(const char *kind, const char *path, unsigned line, unsigned col,
                    const char *fmt, va_list ap)
 {
-    if (line > 0)
+    if (line > 0 && col > 0)
         fprintf(stderr, "%s:%u:%u: %s: ", path, line, col, kind);
+    else if (line > 0)
+        fprintf(stderr, "%s:%u: %s: ", path, line, kind);
     else
         fprintf(stderr, "%s: %s: ", path, kind);
     put_message(fmt, ap);

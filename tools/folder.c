@@ -171,6 +171,10 @@ static const char *const empty_note[LAYOUT_COUNT] = {
     "as diesel does", "as Drizzle does", "as Flyway does",
 };
 
+/* A down part without a statement undoes nothing that was done. */
+#define NO_DOWN "the down part holds no statement: the migration has no down part, and sqlmig_rollback() will " \
+                "not undo it"
+
 /*
 ** Read one migration's text (or its sections), scan it in the layout's
 ** dialect, and fill m's up and down parts, flags and checksum.
@@ -204,6 +208,11 @@ static int load(struct tool_folder *f, struct layout_entry *es, size_t n, struct
     m->flags = ss.flags | up->flags;
     if (up->kind == SCAN_SECTIONS) {
         const struct scan_section *u = &ss.sections[0], *dn = ss.section_count > 1 ? &ss.sections[1] : NULL;
+
+        if (dn && !dn->stats.statements) {
+            diag_add(d, DIAG_NOTE, m->path, line_at(text, dn->body), 0, NO_DOWN);
+            dn = NULL;
+        }
         if (ss.section_count == 0) {
             diag_add(d, DIAG_ERROR, m->path, 0, 0, layout == LAYOUT_GOOSE
                      ? "no '-- +goose Up' annotation: goose needs one in every migration"
@@ -281,6 +290,15 @@ static int load(struct tool_folder *f, struct layout_entry *es, size_t n, struct
         }
         if (layout == LAYOUT_GOLANG_MIGRATE && ss.wraps)
             m->flags |= SQLMIG_DOWN_WRAPPED;
+        if (!ss.statements && !ss.problem) {
+            diag_add(d, DIAG_NOTE, m->down_path, 0, 0, NO_DOWN);
+            free(m->down);
+            free(m->down_file);
+            free(m->down_path);
+            m->down = m->down_file = m->down_path = NULL;
+            m->down_len = 0;
+            m->flags &= ~SQLMIG_DOWN_WRAPPED;
+        }
     }
     return errors;
 }

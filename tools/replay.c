@@ -20,6 +20,7 @@
 #include "diag.h"
 #include "history.h"
 #include "memvfs.h"
+#include "scan.h"
 #include "snapshot.h"
 #include "sqlmig.h"
 
@@ -64,6 +65,12 @@ static const struct conditions OTHER = {
 /* The snapshot, run by the runtime as a fresh database would be created. */
 static const struct conditions PROOF = {
     "sqlmig-replay-proof", "/replay/snapshot.db", INT64_C(1305208049617), UINT64_C(0x5EED0A11CE5EED01), "UTC0",
+    LEDGER, "PRAGMA page_size=4096;PRAGMA auto_vacuum=NONE", 0
+};
+
+/* Up then down then up again, for the reversibility proof. */
+static const struct conditions REVERSE = {
+    "sqlmig-replay-reverse", "/replay/reverse.db", INT64_C(1305208049617), UINT64_C(0x5EED0A11CE5EED01), "UTC0",
     LEDGER, "PRAGMA page_size=4096;PRAGMA auto_vacuum=NONE", 0
 };
 
@@ -630,15 +637,12 @@ static void replay_close(struct replay *r)
 }
 
 /*
-** Create the database under r's conditions and migrate it with `set`: every
-** migration (flags SQLMIG_REPLAY), or, for the proof, from the snapshot.
-** The runtime's result is in *res; -1 when the replay itself could not run.
+** Create the database under r's conditions, and the options of the
+** runtime's calls on it (*o). 0, or -1 after printing why not.
 */
-static int replay_run(struct replay *r, const struct sqlmig_set *set, unsigned flags, sqlmig_result *res)
+static int replay_open(struct replay *r, const struct sqlmig_set *set, sqlmig_options *o)
 {
     const struct conditions *c = r->cond;
-    sqlmig_options o;
-    int rc;
 
     r->set = set;
     r->gen = 1;
@@ -661,14 +665,29 @@ static int replay_run(struct replay *r, const struct sqlmig_set *set, unsigned f
         diag_fatal("cannot open the replay's in-memory database: %s", r->db ? sqlite3_errmsg(r->db) : "out of memory");
         return -1;
     }
-    memset(&o, 0, sizeof o);
-    o.table = c->ledger;
+    memset(o, 0, sizeof *o);
+    o->table = c->ledger;
+    o->connect = on_connect;
+    o->applied = on_applied;
+    o->hook_ctx = r;
+    o->log = on_log;
+    o->log_ctx = r;
+    return 0;
+}
+
+/*
+** Create the database under r's conditions and migrate it with `set`: every
+** migration (flags SQLMIG_REPLAY), or, for the proof, from the snapshot.
+** The runtime's result is in *res; -1 when the replay itself could not run.
+*/
+static int replay_run(struct replay *r, const struct sqlmig_set *set, unsigned flags, sqlmig_result *res)
+{
+    sqlmig_options o;
+    int rc;
+
+    if (replay_open(r, set, &o) != 0)
+        return -1;
     o.flags = flags;
-    o.connect = on_connect;
-    o.applied = on_applied;
-    o.hook_ctx = r;
-    o.log = on_log;
-    o.log_ctx = r;
     rc = sqlmig_migrate(r->db, set, &o, res);
     if (r->said_extension) /* already said, naming the file */
         return -1;
@@ -1022,6 +1041,131 @@ static int prove(struct tool_folder *f, struct replay *a, const struct sqlmig_se
     return keep_note(f, NULL, why) ? -1 : 1;
 }
 
+/* ---- reversibility ------------------------------------------------------------ */
+
+static void fn_fingerprint(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_int64(cx, (sqlite3_int64)sqlmig_fingerprint((const char *)sqlite3_value_text(argv[0]),
+                                                               (const char *)sqlite3_value_text(argv[1])));
+}
+
+/* What snapshot_compare() needs to read a schema as SQLite does. */
+static int add_fingerprint(sqlite3 *db)
+{
+    return sqlite3_create_function(db, "sqlmig_fingerprint", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                   fn_fingerprint, NULL, NULL);
+}
+
+/*
+** A migration that up then down does not give back: an error in sqlmig's
+** own layout, whose down parts are written for sqlmig; in another tool's
+** folder, read unchanged, a warning, and the migration is marked
+** SQLMIG_ONE_WAY, so that sqlmig_rollback() refuses to cross it. 1 for an
+** error, else 0.
+*/
+static int not_reversible(struct tool_folder *f, struct sqlmig_migration *m, struct tool_migration *t,
+                          const char *path, unsigned line, unsigned col, const char *why)
+{
+    if (f->layout == LAYOUT_PLAIN) {
+        diag_error(path, line, col, "%s (a migration that cannot be undone says '-- sqlmig:irreversible')", why);
+        return 1;
+    }
+    diag_warning(path, line, col, "%s: sqlmig_rollback() will refuse to undo it", why);
+    m->flags |= SQLMIG_ONE_WAY;
+    t->flags |= SQLMIG_ONE_WAY;
+    return 0;
+}
+
+/* The same for a failure of the runtime, at the file it names. */
+static int reverse_failure(struct tool_folder *f, struct sqlmig_migration *m, struct tool_migration *t,
+                           const sqlmig_result *res, const char *what)
+{
+    int down = res->file && t->down_file && strcmp(res->file, t->down_file) == 0 && strcmp(t->down_file, t->file);
+    char why[700];
+
+    snprintf(why, sizeof why, "%s: %.*s", what, (int)res->cause_len, res->message + res->cause_at);
+    return not_reversible(f, m, t, down ? t->down_path : t->path, (unsigned)res->line, (unsigned)res->column, why);
+}
+
+/*
+** Every migration with a down part (and no '-- sqlmig:irreversible'), run
+** up, then down, through the runtime, must give back the database it
+** started from (the schema as SQLite reads it, and the rows of every
+** table), and then up again must succeed. A replay of its own, under the
+** first one's conditions. Returns the number of problems printed.
+*/
+static int prove_reversible(struct tool_folder *f, const struct sqlmig_set *set, struct sqlmig_migration *ms)
+{
+    struct replay r;
+    struct snap_db da, db;
+    sqlmig_options o;
+    sqlmig_result res;
+    sqlite3 *before = NULL;
+    sqlite3_backup *copy;
+    char why[400], text[600];
+    size_t i;
+    int problems = 0, rc;
+
+    for (i = 0; i < set->count && (!set->migrations[i].down_sql || set->migrations[i].flags & SQLMIG_ONE_WAY); i++) {}
+    if (i == set->count)
+        return 0;
+    memset(&r, 0, sizeof r);
+    r.cond = &REVERSE;
+    r.f = f;
+    if (replay_open(&r, set, &o) != 0 || sqlite3_open(":memory:", &before) != SQLITE_OK
+        || add_fingerprint(r.db) != SQLITE_OK || add_fingerprint(before) != SQLITE_OK) {
+        diag_fatal("cannot open the databases of the reversibility proof");
+        problems = 1;
+        goto done;
+    }
+    o.applied = NULL;
+    o.flags = SQLMIG_REPLAY;
+    da.db = before;
+    db.db = r.db;
+    da.ledger = db.ledger = LEDGER;
+    da.clock = db.clock = NULL;
+    for (; i < set->count && problems == 0; i++) {
+        struct sqlmig_migration *m = &ms[i];
+        struct tool_migration *t = &f->items[i];
+        int64_t prev = i ? m[-1].version : 0;
+
+        if (!m->down_sql || m->flags & SQLMIG_ONE_WAY)
+            continue;
+        /* The version before it, and a copy of that database. */
+        o.target = prev;
+        if (prev && (rc = sqlmig_migrate(r.db, set, &o, &res)) != SQLMIG_OK) {
+            print_failure(f, &res);
+            problems++;
+            break;
+        }
+        copy = sqlite3_backup_init(before, "main", r.db, "main");
+        rc = copy ? sqlite3_backup_step(copy, -1) : SQLITE_NOMEM;
+        if (sqlite3_backup_finish(copy) != SQLITE_OK || rc != SQLITE_DONE) {
+            diag_fatal("cannot copy the replay's database: %s", sqlite3_errmsg(before));
+            problems++;
+            break;
+        }
+        o.target = m->version;
+        if ((rc = sqlmig_migrate(r.db, set, &o, &res)) != SQLMIG_OK) {
+            print_failure(f, &res);
+            problems++;
+        } else if ((rc = sqlmig_rollback(r.db, set, &o, prev, &res)) != SQLMIG_OK) {
+            problems += reverse_failure(f, m, t, &res, "its down part fails after its up part");
+        } else if ((rc = snapshot_compare(&da, &db, SAME_AS_READ, why, sizeof why)) != 0) {
+            snprintf(text, sizeof text, "up then down does not give back the database of version %lld: %s",
+                     (long long)prev, why);
+            problems += rc < 0 || not_reversible(f, m, t, t->down_file ? t->down_path : t->path, 0, 0, text);
+        } else if ((rc = sqlmig_migrate(r.db, set, &o, &res)) != SQLMIG_OK) {
+            problems += reverse_failure(f, m, t, &res, "up again, after its down part, fails");
+        }
+    }
+done:
+    sqlite3_close(before);
+    replay_close(&r);
+    return problems;
+}
+
 int replay_folder(struct tool_folder *f, int snapshot, size_t snapshot_max)
 {
     struct sqlmig_migration *ms = NULL;
@@ -1054,6 +1198,10 @@ int replay_folder(struct tool_folder *f, int snapshot, size_t snapshot_max)
         ms[i].up_line = m->up_line;
         ms[i].checksum = m->checksum;
         ms[i].flags = m->flags;
+        ms[i].down_sql = m->down;
+        ms[i].down_len = m->down_len;
+        ms[i].down_file = m->down_file;
+        ms[i].down_line = m->down_line;
         sql += m->up_len;
     }
     set.migrations = f->count ? ms : NULL;
@@ -1079,7 +1227,7 @@ int replay_folder(struct tool_folder *f, int snapshot, size_t snapshot_max)
         problems++;
         goto done;
     }
-    if ((problems = collect_schema(a.db, f)) != 0 || !snapshot)
+    if ((problems = collect_schema(a.db, f)) != 0 || (problems = prove_reversible(f, &set, ms)) != 0 || !snapshot)
         goto done;
 
     /* The snapshot: only what two replays agree on, proven by the runtime. */

@@ -580,8 +580,9 @@ static int same_tables(struct snap *s, const struct snap_db *b, unsigned how)
         } else if ((rc = snapshot_rowid_name(db, t, rowid)) < 0) {
             break;
         } else {
-            /* No name left for its rowid: compared by its columns alone. */
-            if (rc > 0)
+            /* No name left for its rowid, or rowids that may differ (a
+            ** rebuild renumbers them): compared by its columns alone. */
+            if (rc > 0 || how & SAME_AS_READ)
                 rowid[0] = '\0';
             rc = 0;
             /* Every column, and the rowid when there is one; in rowid order, or
@@ -632,14 +633,17 @@ int snapshot_compare(const struct snap_db *a, const struct snap_db *b, unsigned 
     why[0] = '\0';
     /* Each side leaves out its own ledger, whose name may differ. */
     buf_init(&q);
-    buf_puts(&q, "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name NOT IN (");
+    buf_puts(&q, how & SAME_AS_READ ? "SELECT type || ' ' || lower(name) AS object, sqlmig_fingerprint(type, sql) "
+                                      "AS definition FROM main.sqlite_schema WHERE sql IS NOT NULL AND name NOT IN ("
+                                    : "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name NOT IN (");
     buf_printf(&q, "'%s', '%s', '%s_repeatable', '%s_repeatable') AND tbl_name NOT IN ('%s', '%s', "
-               "'%s_repeatable', '%s_repeatable') ORDER BY rowid", a->ledger ? a->ledger : "",
+               "'%s_repeatable', '%s_repeatable') ORDER BY %s", a->ledger ? a->ledger : "",
                b->ledger ? b->ledger : "", a->ledger ? a->ledger : "", b->ledger ? b->ledger : "",
                a->ledger ? a->ledger : "", b->ledger ? b->ledger : "", a->ledger ? a->ledger : "",
-               b->ledger ? b->ledger : "");
+               b->ledger ? b->ledger : "", how & SAME_AS_READ ? "type, lower(name)" : "rowid");
     buf_putc(&q, '\0');
-    rc = q.failed ? (diag_fatal("out of memory"), -1) : same_rows(&s, b, 0, q.data, "sqlite_schema");
+    rc = q.failed ? (diag_fatal("out of memory"), -1)
+                  : same_rows(&s, b, 0, q.data, how & SAME_AS_READ ? "the schema" : "sqlite_schema");
     buf_free(&q);
     if (rc == 0 && how & SAME_HEADER)
         rc = same_rows(&s, b, 0, "SELECT * FROM pragma_user_version, pragma_application_id",

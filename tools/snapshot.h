@@ -62,6 +62,9 @@ int snapshot_dump(const struct snap_db *a, unsigned header, size_t max, struct b
 /* How snapshot_compare() compares. */
 #define SAME_HEADER 0x1u /* user_version and application_id too */
 #define SAME_CLOCK  0x2u /* a value that is each side's clock, in the same form, is the same value */
+#define SAME_AS_READ 0x4u /* the schema as SQLite reads it (sqlmig_fingerprint(), which both
+                            ** connections must have as a SQL function), in (type, name) order;
+                            ** rows by their columns, rowids that are no column aside */
 
 /*
 ** Compare the main databases of a and b: sqlite_schema in rowid order (but
