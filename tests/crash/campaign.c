@@ -29,6 +29,15 @@
 ** no-transaction CREATE INDEX + VACUUM at 40). Journal modes: "rollback"
 ** (journal_mode=DELETE) and "wal", set by the child before sqlmig_migrate().
 **
+** Rollbacks: on the "reversible" history (tests/fixtures/reversible: a table
+** rebuild, a column dropped, data, a view and a trigger, each with its down
+** part) the child first migrates to the last version, then is killed inside
+** sqlmig_rollback() to a version drawn at random. The same checks hold, the
+** ledger at some version between the target and the last, the schema
+** compared as SQLite reads it (a rebuild's RENAME quotes the name); the
+** rerun is the rollback again, which must reach the target, then a migrate
+** back up and sqlmig_verify().
+**
 ** The kill instant: before the trials of each history and mode, three full
 ** runs from each kind of start (empty, and version 1) measure how long
 ** sqlmig_migrate() takes in the child (it writes a byte on a pipe just
@@ -42,7 +51,7 @@
 ** last commit (the child may even have finished first).
 **
 ** usage: crash_campaign [--trials N] [--mode rollback|wal|both]
-**                       [--history demo|generated|both] [--seed S]
+**                       [--history demo|generated|reversible|all] [--seed S]
 **                       [--dir DIR] [--keep]
 **   --trials N   trials per history and journal mode (default 20)
 **   --seed S     seed of the delays (default: from the clock); printed first,
@@ -61,6 +70,7 @@
 
 #include "demo_migrations.h"
 #include "crash_history.h"
+#include "reversible_set.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -177,13 +187,15 @@ struct history {
     const struct sqlmig_set *set;
     int exact;          /* every value is reproducible: digest the rows too */
     int keeps_mode;     /* no migration changes the journal mode */
+    int rolls_back;     /* the child is killed inside sqlmig_rollback() */
     struct level *levels; /* set->count + 1, filled on first use */
 };
 
 static struct history histories[] = {
     /* The demo's rows carry strftime('now') defaults: counts only. */
-    { "demo", &demo_migrations, 0, 0, NULL },
-    { "generated", &crash_history, 1, 1, NULL },
+    { "demo", &demo_migrations, 0, 0, 0, NULL },
+    { "generated", &crash_history, 1, 1, 0, NULL },
+    { "reversible", &reversible_set, 1, 1, 1, NULL },
 };
 #define NHISTORIES (sizeof histories / sizeof histories[0])
 
@@ -241,11 +253,25 @@ static int is_ok(const char *text)
     return text && strcmp(text, "ok\n") == 0;
 }
 
-/* The schema without the ledger, in a stable order. */
-static char *read_schema(sqlite3 *db)
+static void fn_fingerprint(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
-    return query_all(db, "SELECT type, name, tbl_name, sql FROM sqlite_schema "
-                         "WHERE name <> '" LEDGER "' ORDER BY type, name");
+    (void)argc;
+    sqlite3_result_int64(cx, (sqlite3_int64)sqlmig_fingerprint((const char *)sqlite3_value_text(argv[0]),
+                                                               (const char *)sqlite3_value_text(argv[1])));
+}
+
+/* The schema without the ledger, in a stable order; after a rollback, as
+** SQLite reads each definition (sqlmig_fingerprint()). */
+static char *read_schema(sqlite3 *db, int as_read)
+{
+    if (!as_read)
+        return query_all(db, "SELECT type, name, tbl_name, sql FROM sqlite_schema "
+                             "WHERE name <> '" LEDGER "' ORDER BY type, name");
+    if (sqlite3_create_function(db, "sqlmig_fingerprint", 2, SQLITE_UTF8, NULL, fn_fingerprint, NULL, NULL)
+        != SQLITE_OK)
+        return NULL;
+    return query_all(db, "SELECT type, lower(name), lower(tbl_name), sqlmig_fingerprint(type, sql) FROM "
+                         "sqlite_schema WHERE name <> '" LEDGER "' ORDER BY type, lower(name)");
 }
 
 /* FNV-1a over one value, its type first. */
@@ -422,6 +448,22 @@ static int child_main(const char *path, const char *hname, const char *mode, con
         fprintf(stderr, "crash_campaign child: cannot open %s in %s mode: %s\n", path, mode, sqlite3_errmsg(db));
         return 3;
     }
+    /* A rollback: the database at the last version first, then back to the start. */
+    if (h->rolls_back) {
+        rc = sqlmig_migrate(db, h->set, NULL, &res);
+        if (rc != SQLMIG_OK || write(fd, "r", 1) != 1) {
+            fprintf(stderr, "crash_campaign child: migrate: %s: %s\n", sqlmig_errname(rc), res.message);
+            return 4;
+        }
+        rc = sqlmig_rollback(db, h->set, NULL, start ? h->set->migrations[start - 1].version : 0, &res);
+        if (rc != SQLMIG_OK) {
+            fprintf(stderr, "crash_campaign child: rollback: %s: %s\n", sqlmig_errname(rc), res.message);
+            return 4;
+        }
+        if (write(fd, "d", 1) != 1 || close(fd) != 0)
+            return 3;
+        return sqlite3_close(db) == SQLITE_OK ? 0 : 5;
+    }
     /* Bring the database to the start version first: not part of the run the kill aims at. */
     if (start > 0) {
         memset(&o, 0, sizeof o);
@@ -521,7 +563,7 @@ static const struct level *reference(struct history *h, size_t n, const char *di
         if ((rc = sqlmig_migrate(db, h->set, &o, &r)) != SQLMIG_OK || r.applied != n)
             die("reference: %s", r.message);
     }
-    lv->schema = read_schema(db);
+    lv->schema = read_schema(db, h->rolls_back);
     lv->rows = read_rows(db, h->exact);
     if (!lv->schema || !lv->rows)
         die("reference: %s", sqlite3_errmsg(db));
@@ -547,6 +589,7 @@ struct trial {
     const char *dir;
     int failed;
     size_t level;     /* complete ledger rows */
+    size_t want;      /* where the rerun takes the database: the last version, or the rollback's target */
     int started;      /* a started row follows them */
     int ahead;        /* and the started migration's work is all there */
 };
@@ -636,8 +679,8 @@ static void check_state(struct trial *t, const char *path, int final)
     }
     check_ledger(t, db, final);
     if (final)
-        check(t, t->level == t->h->set->count && !t->started, "%s", "the ledger is not complete after the rerun");
-    schema = read_schema(db);
+        check(t, t->level == t->want && !t->started, "%s", "the ledger is not at the version the rerun goes to");
+    schema = read_schema(db, t->h->rolls_back);
     rows = read_rows(db, t->h->exact);
     a = reference(t->h, t->level, t->dir);
     /* Killed inside a no-transaction migration: its statements may have run. */
@@ -656,7 +699,24 @@ static void check_state(struct trial *t, const char *path, int final)
     close_db(db);
 }
 
-/* Rerun as the same program would, and check it reaches the newest version. */
+/* After a rerun of a rollback: up again to the last version, and verify. */
+static void up_again(struct trial *t, const char *path)
+{
+    const struct sqlmig_set *set = t->h->set;
+    sqlmig_result r;
+    sqlite3 *db = open_db(path);
+    char msg[1200];
+    int rc = sqlmig_migrate(db, set, NULL, &r);
+
+    snprintf(msg, sizeof msg, "up again after the rollback: %s: %s", sqlmig_errname(rc), r.message);
+    check(t, rc == SQLMIG_OK && r.applied == set->count - t->want, "%s", msg);
+    rc = sqlmig_verify(db, set, NULL, &r);
+    check(t, rc == SQLMIG_OK, "sqlmig_verify after going up again: %s", r.message);
+    close_db(db);
+}
+
+/* Rerun as the same program would, and check it reaches the newest version
+** (or, after a kill inside a rollback, the rollback's target). */
 static void rerun(struct trial *t, const char *path)
 {
     const struct sqlmig_set *set = t->h->set;
@@ -670,6 +730,14 @@ static void rerun(struct trial *t, const char *path)
     memset(&o, 0, sizeof o);
     o.busy_timeout_ms = 20; /* nobody else runs: a started row is an interrupted one */
     check(t, set_mode(db, t->mode), "%s", "cannot set the journal mode for the rerun");
+    if (t->h->rolls_back) {
+        rc = sqlmig_rollback(db, set, &o, t->want ? set->migrations[t->want - 1].version : 0, &r);
+        snprintf(msg, sizeof msg, "rerun of the rollback: %s: %s", sqlmig_errname(rc), r.message);
+        check(t, rc == SQLMIG_OK && r.applied == t->level - t->want
+              && r.to_version == (t->want ? set->migrations[t->want - 1].version : 0), "%s", msg);
+        close_db(db);
+        return;
+    }
     rc = sqlmig_migrate(db, set, &o, &r);
     if (t->started) {
         m = &set->migrations[t->level];
@@ -751,8 +819,10 @@ static void campaign(struct history *h, const char *mode, int trials, const char
         t.mode = mode;
         t.dir = dir;
         remove_db(path);
-        /* Odd trials from an empty file, even ones from a version drawn at random. */
+        /* Odd trials from an empty file, even ones from a version drawn at random
+        ** (for a rollback: to nothing, or to that version). */
         from = i % 2 || count < 2 ? 0 : 1 + (size_t)(rng_unit() * (double)(count - 1));
+        t.want = h->rolls_back ? from : count;
         span = from == 0 ? full : stepped * (double)(count - from) / (double)(count - 1);
         /* A little past the end, so that some kills come after the last commit. */
         delay = rng_unit() * span * 1.03;
@@ -775,16 +845,21 @@ static void campaign(struct history *h, const char *mode, int trials, const char
         check_state(&t, path, 0);
         level = t.level;
         started = t.started;
-        phase = started ? NOTX : level == from ? BEFORE : level == count ? AFTER : MID;
+        if (h->rolls_back)
+            phase = level == count ? BEFORE : level == from ? AFTER : MID;
+        else
+            phase = started ? NOTX : level == from ? BEFORE : level == count ? AFTER : MID;
         tl.phase[phase]++;
         tl.completed += !killed;
         tl.ahead += started && t.ahead;
         rerun(&t, path);
         check_state(&t, path, 1);
+        if (h->rolls_back)
+            up_again(&t, path);
         tl.trials++;
         tl.failed += t.failed > 0;
-        tap_ok(&T, t.failed == 0, "%s/%s #%d: from %zu, %s at %.1f ms, %zu of %zu applied%s (%s): state, "
-               "rerun and final state checked", h->name, mode, i, from,
+        tap_ok(&T, t.failed == 0, "%s/%s #%d: %s %zu, %s at %.1f ms, %zu of %zu applied%s (%s): state, "
+               "rerun and final state checked", h->name, mode, i, h->rolls_back ? "rollback to" : "from", from,
                killed ? "killed" : "finished before the kill", delay, level, count,
                started ? " + 1 started" : "", phase_names[phase]);
         if (t.failed) {
@@ -823,14 +898,15 @@ static const char *default_parent(void)
 
 static void usage(void)
 {
-    fputs("usage: crash_campaign [--trials N] [--mode rollback|wal|both] [--history demo|generated|both]\n"
+    fputs("usage: crash_campaign [--trials N] [--mode rollback|wal|both]\n"
+          "                      [--history demo|generated|reversible|all]\n"
           "                      [--seed S] [--dir DIR] [--keep]\n", stderr);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    const char *mode = "both", *hist = "both", *parent = NULL;
+    const char *mode = "both", *hist = "all", *parent = NULL;
     static const char *const modes[] = { "rollback", "wal" };
     char dir[600];
     struct tally all;
@@ -863,7 +939,7 @@ int main(int argc, char **argv)
                 usage();
         } else if (strcmp(a, "--mode") == 0 && (!strcmp(v, "rollback") || !strcmp(v, "wal") || !strcmp(v, "both"))) {
             mode = v;
-        } else if (strcmp(a, "--history") == 0 && (history_named(v) || !strcmp(v, "both"))) {
+        } else if (strcmp(a, "--history") == 0 && (history_named(v) || !strcmp(v, "all"))) {
             hist = v;
         } else if (strcmp(a, "--dir") == 0) {
             parent = v;
@@ -885,7 +961,7 @@ int main(int argc, char **argv)
            (unsigned long long)seed, dir);
     memset(&all, 0, sizeof all);
     for (k = 0; k < NHISTORIES; k++) {
-        if (strcmp(hist, "both") != 0 && strcmp(hist, histories[k].name) != 0)
+        if (strcmp(hist, "all") != 0 && strcmp(hist, histories[k].name) != 0)
             continue;
         for (m = 0; m < 2; m++)
             if (strcmp(mode, "both") == 0 || strcmp(mode, modes[m]) == 0)
