@@ -1160,6 +1160,75 @@ static int unadopted(struct call *c)
     return SQLMIG_UNADOPTED;
 }
 
+/* The count that `sql` gives with ?1 = a and ?2 = b, in *n; SQLite's result code. */
+static int count_of(sqlite3 *db, const char *sql, const char *a, const char *b, int *n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC)) == SQLITE_OK
+        && (!b || (rc = sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC)) == SQLITE_OK)
+        && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *n = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+** An older program on a newer database (SQLMIG_ALLOW_UNKNOWN, and versions
+** it does not know are applied) may go on only if the database still has
+** what its own final schema has, which its queries are written for: every
+** table with every one of its columns, and every index, view and trigger,
+** by name. The columns of its tables are read by creating them in a
+** private in-memory database. SQLMIG_UNKNOWN naming the first that is
+** gone, else 0.
+*/
+static int keeps_own_schema(struct call *c, int64_t newest)
+{
+    const struct sqlmig_object *o = c->set->objects, *end = o ? o + c->set->object_count : o;
+    sqlite3 *old = NULL;
+    sqlite3_stmt *cols = NULL;
+    char what[300] = "";
+    int rc = sqlite3_open_v2(":memory:", &old, SQLITE_OPEN_READWRITE, NULL), n = 0;
+
+    for (; rc == SQLITE_OK && !what[0] && o < end; o++) {
+        rc = count_of(c->db, "SELECT count(*) FROM main.sqlite_schema WHERE type = ?1 AND name = ?2 COLLATE NOCASE",
+                      o->type, o->name, &n);
+        if (rc == SQLITE_OK && !n)
+            snprintf(what, sizeof what, "%.20s %.200s", o->type, o->name);
+        if (rc != SQLITE_OK || what[0] || strcmp(o->type, "table") != 0)
+            continue;
+        if ((rc = sqlite3_exec(old, o->sql, NULL, NULL, NULL)) == SQLITE_OK
+            && (rc = sqlite3_prepare_v2(old, "SELECT name FROM pragma_table_info(?1)", -1, &cols, NULL)) == SQLITE_OK
+            && (rc = sqlite3_bind_text(cols, 1, o->name, -1, SQLITE_STATIC)) == SQLITE_OK) {
+            while (rc == SQLITE_OK && !what[0] && (rc = sqlite3_step(cols)) == SQLITE_ROW) {
+                rc = count_of(c->db, "SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE name = ?2 "
+                              "COLLATE NOCASE", o->name, (const char *)sqlite3_column_text(cols, 0), &n);
+                if (rc == SQLITE_OK && !n)
+                    snprintf(what, sizeof what, "column %.100s of table %.100s", text_of(cols, 0), o->name);
+            }
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        }
+        sqlite3_finalize(cols);
+        cols = NULL;
+    }
+    if (rc != SQLITE_OK)
+        fail(c, SQLMIG_SQLITE, NULL, "compare the database with this program's schema: %s",
+             old ? sqlite3_errmsg(old) : "out of memory");
+    sqlite3_close(old);
+    if (rc != SQLITE_OK)
+        return SQLMIG_SQLITE;
+    if (!what[0])
+        return 0;
+    fail(c, SQLMIG_UNKNOWN, NULL, "the database is at version %lld, which a newer build of this program applied, "
+         "and no longer has %s, which this program's schema has: run the newer build, or roll the database "
+         "back with it (sqlmig_rollback()) to a version this program knows", (long long)newest, what);
+    c->res->version = newest;
+    return SQLMIG_UNKNOWN;
+}
+
 /* ---- sqlmig_migrate() ---------------------------------------------------------- */
 
 /* What the guard saw a running migration do (struct migrate's `seen`). */
@@ -2053,8 +2122,12 @@ static int migrate(struct migrate *j)
         memset(c->res, 0, sizeof *c->res);
     }
     c->res->from_version = c->res->to_version;
-    if (!x && (rc || (j->w.pending == 0 && !j->w.started && j->w.repeat == 0)))
+    if (!x && (rc || (j->w.pending == 0 && !j->w.started && j->w.repeat == 0))) {
+        /* Up to date with versions of a newer build: only over a schema that keeps this one's. */
+        if (rc == 0 && j->w.unknown && s->object_count && (rc = open_own(c)) == 0)
+            rc = keeps_own_schema(c, j->w.newest);
         return rc;
+    }
     if (c->o->flags & SQLMIG_DRY_RUN) {
         int found;
         int64_t fresh = 0;
@@ -2444,10 +2517,13 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
             rc = shape(&j.c, LOOK_CHECK, &found);
         if (rc == 0 && w.pending == 0 && w.unknown == 0)
             rc = set->change_count ? drift_history(&j) : drift(&j);
+        else if (rc == 0 && w.pending == 0 && set->object_count && keeps_own_schema(&j.c, w.newest))
+            problem(&j);
         else if (rc == 0 && !j.problems)
             snprintf(j.c.res->message, sizeof j.c.res->message, w.pending
                      ? "%zu migration(s) pending: the schema is compared with the embedded one only once all are applied"
-                     : "%zu version(s) of a newer build applied: its schema is not compared with this one's",
+                     : "%zu version(s) of a newer build applied: the database keeps every table, column, index, "
+                       "view and trigger of this program's schema; the rest is not compared",
                      w.pending ? w.pending : w.unknown);
         if (rc == 0 && query_int(&j.c, "SELECT count(*) FROM main.sqlite_schema AS s, "
                                  "pragma_foreign_key_check(s.name, 'main') WHERE s.type = 'table'", 0, &broken) == 0

@@ -320,10 +320,18 @@ typedef struct sqlmig_result {
 ** Before anything is applied the ledger is checked: an applied migration
 ** whose stored checksum differs from the embedded one is SQLMIG_CHECKSUM; an
 ** applied version the set does not contain is SQLMIG_UNKNOWN (unless
-** SQLMIG_ALLOW_UNKNOWN); a pending version older than the newest applied one
+** SQLMIG_ALLOW_UNKNOWN: see below); a pending version older than the newest applied one
 ** is SQLMIG_OUT_OF_ORDER (unless SQLMIG_ALLOW_OUT_OF_ORDER); a migration that
 ** was started outside a transaction and never finished is
 ** SQLMIG_INTERRUPTED (see sqlmig_resolve()).
+**
+** An older program facing a database that a newer build migrated is
+** refused (SQLMIG_UNKNOWN) unless it passes SQLMIG_ALLOW_UNKNOWN; then it
+** goes on only if the database still has everything of its own final
+** schema (set->objects): every table with every column, every index, view
+** and trigger, by name, which is what its queries were written for.
+** Otherwise it is SQLMIG_UNKNOWN naming the first thing that is gone, and
+** the advice to run the newer build or to roll the database back with it.
 **
 ** A database that holds objects but no ledger, one of them an object of
 ** the set's history (set->changes: a table that a migration creates, say),
@@ -505,7 +513,8 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set,
 ** without waiting. While migrations are pending, or versions the set does
 ** not know are applied (SQLMIG_ALLOW_UNKNOWN: a newer build's objects are
 ** expected), drift is not checked and `res->message` says so (the code is
-** still SQLMIG_OK). Foreign key violations in the database are not a
+** still SQLMIG_OK); in the second case the database must still keep this
+** program's own schema, as sqlmig_migrate() requires. Foreign key violations in the database are not a
 ** problem of the set: they are counted in a SQLMIG_LOG_WARN line. Returns
 ** SQLMIG_OK, or the code of the first problem (SQLMIG_LEDGER,
 ** SQLMIG_CHECKSUM, SQLMIG_UNKNOWN, SQLMIG_INTERRUPTED, SQLMIG_DRIFT, …).

@@ -192,6 +192,46 @@ static void test_refusals(void)
     setup_close(db);
 }
 
+/* An older build (versions 1 to 3 of the history) on a database a newer one migrated. */
+static void test_older_build(void)
+{
+    static const struct sqlmig_object old_objects[] = {
+        { "index", "orders_account", "CREATE INDEX orders_account ON orders (account_id)" },
+        { "table", "accounts", "CREATE TABLE accounts (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT)" },
+        { "table", "orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES "
+                             "accounts (id), total INTEGER NOT NULL)" },
+    };
+    struct sqlmig_set older = { reversible_set.migrations, 3, old_objects, 3, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+    sqlmig_options o;
+    sqlmig_result r;
+    sqlite3 *db = fresh(0);
+    int rc;
+
+    memset(&o, 0, sizeof o);
+    migrate_to(db, &reversible_set, 0, &r);
+    rc = sqlmig_migrate(db, &older, NULL, &r);
+    OK(rc == SQLMIG_UNKNOWN && r.version == 4, "older build, newer database: refused by default (%s)", r.message);
+    o.flags = SQLMIG_ALLOW_UNKNOWN;
+    rc = sqlmig_migrate(db, &older, &o, &r);
+    OK(rc == SQLMIG_OK && r.to_version == 6, "with SQLMIG_ALLOW_UNKNOWN: runs, as the database keeps its schema (%s)",
+       r.message);
+    rc = sqlmig_verify(db, &older, &o, &r);
+    OK(rc == SQLMIG_OK && strstr(r.message, "keeps every table, column"), "verify says what it compared (%s)",
+       r.message);
+    setup_exec(db, "DROP VIEW account_totals; ALTER TABLE accounts DROP COLUMN name");
+    rc = sqlmig_migrate(db, &older, &o, &r);
+    OK(rc == SQLMIG_UNKNOWN && strstr(r.message, "no longer has column name of table accounts")
+       && strstr(r.message, "at version 6"), "a newer schema without one of its columns: refused, naming it (%s)",
+       r.message);
+    rc = sqlmig_verify(db, &older, &o, &r);
+    OK(rc == SQLMIG_UNKNOWN && strstr(r.message, "column name of table accounts"), "verify reports it too");
+    setup_exec(db, "DROP INDEX orders_account");
+    rc = sqlmig_migrate(db, &older, &o, &r);
+    OK(rc == SQLMIG_UNKNOWN && strstr(r.message, "no longer has index orders_account"), "and a missing index (%s)",
+       r.message);
+    setup_close(db);
+}
+
 int main(void)
 {
     char path[128], extra[160];
@@ -205,6 +245,7 @@ int main(void)
     test_round_trip(0);
     test_round_trip(1);
     test_refusals();
+    test_older_build();
     for (i = 1; i <= ndb; i++) {
         size_t k;
         db_path(i, path, sizeof path);
