@@ -620,5 +620,7 @@ const struct sqlmig_set demo_migrations = {
     .repeatables = NULL,
     .repeatable_count = 0,
     .changes = demo_migrations_changes,
-    .change_count = sizeof demo_migrations_changes / sizeof demo_migrations_changes[0]
+    .change_count = sizeof demo_migrations_changes / sizeof demo_migrations_changes[0],
+    .layout = "plain",
+    .toolsums = NULL
 };

@@ -897,8 +897,15 @@ static void fn_fingerprint(sqlite3_context *cx, int argc, sqlite3_value **argv)
 #define FILL_LIVE                                                                                    \
     "INSERT INTO temp.sqlmig_live SELECT s.type, s.name, sqlmig_fingerprint(s.type, s.sql) "          \
     "FROM main.sqlite_schema AS s WHERE s.sql IS NOT NULL AND s.name NOT GLOB 'sqlite_*' "            \
-    "AND s.tbl_name COLLATE NOCASE NOT IN (?1, ?2) AND NOT EXISTS (SELECT 1 FROM "                   \
-    "temp.sqlmig_change AS r WHERE r.step > ?3 AND r.type = s.type AND r.name = s.name)"
+    "AND s.tbl_name COLLATE NOCASE NOT IN (?1, ?2, ?4) AND NOT EXISTS (SELECT 1 FROM "               \
+    "temp.sqlmig_change AS r WHERE r.step > ?3 AND r.type = s.type AND r.name = s.name) "             \
+    "AND NOT (s.tbl_name COLLATE NOCASE IN (" OTHER_LEDGERS ") AND NOT EXISTS (SELECT 1 FROM "       \
+    "temp.sqlmig_change AS x WHERE x.name = s.tbl_name))"
+/* Other tools' ledgers, which no migration makes: never part of a schema compared. */
+#define OTHER_LEDGERS                                                                                \
+    "'schema_migrations', 'goose_db_version', '_sqlx_migrations', '__diesel_schema_migrations', "     \
+    "'__drizzle_migrations', 'flyway_schema_history'"
+
 /* Each object's changes, each valid from its step until the next one, up to
 ** step ?1 (set->count; count + 1 with the repeatable migrations). */
 #define HISTORY                                                                                      \
@@ -939,7 +946,7 @@ static int64_t version_at(const struct sqlmig_set *s, size_t k)
 ** Load the history up to step `last` (count, or count + 1 to take in what
 ** the repeatable migrations make) and the live schema.
 */
-static int history_load(struct call *c, size_t last)
+static int history_load(struct call *c, size_t last, const char *also)
 {
     const struct sqlmig_change *x;
     sqlite3_stmt *st = NULL;
@@ -963,6 +970,7 @@ static int history_load(struct call *c, size_t last)
         sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, c->rtable, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)last);
+        sqlite3_bind_text(st, 4, also ? also : c->table, -1, SQLITE_STATIC);
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(c->db);
     }
     sqlite3_finalize(st);
@@ -1132,7 +1140,7 @@ static int unadopted(struct call *c)
 
     if (!c->set->change_count)
         return 0;
-    if ((rc = history_load(c, c->set->count)) != 0)
+    if ((rc = history_load(c, c->set->count, NULL)) != 0)
         return rc;
     rc = sqlite3_prepare_v2(c->db, "SELECT l.type, l.name, min(c.step), count(*) OVER () FROM temp.sqlmig_live AS l "
                             "JOIN temp.sqlmig_change AS c ON c.type = l.type AND c.name = l.name WHERE c.fp <> 0 "
@@ -1155,8 +1163,20 @@ static int unadopted(struct call *c)
          "without sqlmig, and migrating it from version 1 would fail or harm it", c->qt, what,
          known > 1 ? " (and " : "", (long long)(known - 1), known > 1 ? " more of the set's objects)" : "");
     say_standing(c, &w);
-    append(c, ". Adopt it with sqlmig_adopt(), which records the versions up to the one its schema is at "
-           "as applied, then migrate");
+    /* Another tool's ledger says more than the schema can. */
+    rc = sqlite3_prepare_v2(c->db, "SELECT CASE lower(s.name) WHEN 'schema_migrations' THEN iif(EXISTS (SELECT 1 "
+                            "FROM pragma_table_info(s.name, 'main') AS p WHERE p.name = 'dirty'), 'golang-migrate', "
+                            "'dbmate') WHEN 'goose_db_version' THEN 'goose' WHEN '_sqlx_migrations' THEN 'sqlx' "
+                            "WHEN '__diesel_schema_migrations' THEN 'diesel' WHEN '__drizzle_migrations' THEN 'drizzle' "
+                            "ELSE 'flyway' END, s.name FROM main.sqlite_schema AS s WHERE s.type = 'table' AND s.name "
+                            "COLLATE NOCASE IN (" OTHER_LEDGERS ") LIMIT 1", -1, &st, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        append(c, ". It has %s's ledger (table %.200s): sqlmig_adopt() with sqlmig_adoption.from = \"%s\" imports "
+               "its history, then migrate", text_of(st, 0), text_of(st, 1), text_of(st, 0));
+    else
+        append(c, ". Adopt it with sqlmig_adopt(), which records the versions up to the one its schema is at "
+               "as applied, then migrate");
+    sqlite3_finalize(st);
     return SQLMIG_UNADOPTED;
 }
 
@@ -2487,7 +2507,7 @@ static int drift_history(struct verify *j)
 {
     int64_t n;
     size_t last = j->c.set->count + 1;
-    int rc = history_load(&j->c, last);
+    int rc = history_load(&j->c, last, NULL);
 
     return rc ? rc : differences(&j->c, last, last, 1, verify_difference, j, &n);
 }
@@ -2755,6 +2775,135 @@ int sqlmig_rollback(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_opti
     return end_call(c, rc);
 }
 
+/*
+** Other tools' ledgers, as sqlmig_adopt() reads them: the tool's default
+** table, and a query giving one row per applied migration: its version (or,
+** for Flyway, NULL and its script), the tool's checksum of it, whether the
+** tool marks it failed (1), dirty (2) or undone (3), and whether every
+** migration up to it counts as applied (golang-migrate keeps one row;
+** Flyway's baseline). '%w' is the table.
+*/
+static const struct {
+    const char *tool, *table, *query;
+} ledgers[] = {
+    { "dbmate", "schema_migrations", "SELECT CAST(version AS INTEGER), NULL, NULL, 0, 0 FROM main.\"%w\" ORDER BY 1" },
+    { "golang-migrate", "schema_migrations", "SELECT version, NULL, NULL, 2 * (dirty <> 0), 1 FROM main.\"%w\"" },
+    { "goose", "goose_db_version", "SELECT version_id, NULL, NULL, 0, 0 FROM main.\"%w\" AS g WHERE version_id > 0 "
+      "AND is_applied AND id = (SELECT max(id) FROM main.\"%w\" WHERE version_id = g.version_id) ORDER BY 1" },
+    { "sqlx", "_sqlx_migrations", "SELECT version, NULL, lower(hex(checksum)), success = 0, 0 FROM main.\"%w\" "
+      "ORDER BY 1" },
+    { "diesel", "__diesel_schema_migrations", "SELECT CAST(replace(version, '-', '') AS INTEGER), NULL, NULL, 0, 0 "
+      "FROM main.\"%w\" ORDER BY 1" },
+    { "drizzle", "__drizzle_migrations", "SELECT CAST(created_at AS INTEGER), NULL, hash, 0, 0 FROM main.\"%w\" "
+      "ORDER BY 1" },
+    { "flyway", "flyway_schema_history", "SELECT NULL, CASE type WHEN 'BASELINE' THEN version ELSE script END, "
+      "CAST(checksum AS TEXT), CASE WHEN type = 'UNDO_SQL' THEN 3 ELSE success = 0 END, type = 'BASELINE' "
+      "FROM main.\"%w\" WHERE version IS NOT NULL AND type IN ('SQL', 'BASELINE', 'UNDO_SQL') "
+      "ORDER BY installed_rank" },
+};
+
+/* Does Flyway's `key` (a script, or a baseline's version) name migration m? */
+static int flyway_names(const struct sqlmig_migration *m, const char *key, int baseline)
+{
+    const char *base = strrchr(m->file, '/'), *a, *b;
+
+    base = base ? base + 1 : m->file;
+    if (!baseline)
+        return strcmp(key, m->file) == 0 || strcmp(key, base) == 0;
+    /* V<version>__: its parts split at '.' or '_' alike. */
+    for (a = base + 1, b = key; *a && *b && !(a[0] == '_' && a[1] == '_'); a++, b++)
+        if (*a != *b && !((*a == '.' || *a == '_') && (*b == '.' || *b == '_')))
+            return 0;
+    return *b == '\0' && a[0] == '_' && a[1] == '_';
+}
+
+/*
+** Read another tool's ledger: *k, the number of the set's first migrations
+** it records as applied, with every check of sqlmig_adopt().
+*/
+static int import_ledger(struct call *c, const char *tool, const char *table, size_t *k)
+{
+    static const char *const bad[] = { "", "records %s as failed", "is dirty at %s (a migration failed half-way)",
+                                       "records %s as undone" };
+    const struct sqlmig_set *s = c->set;
+    const struct sqlmig_migration *m = NULL;
+    sqlite3_stmt *st = NULL;
+    char sql[700], key[300];
+    size_t i, t;
+    int rc, err = 0, n = 0, state;
+
+    for (t = 0; t < sizeof ledgers / sizeof ledgers[0] && strcmp(ledgers[t].tool, tool) != 0; t++) {}
+    if (t == sizeof ledgers / sizeof ledgers[0])
+        return fail(c, SQLMIG_MISUSE, NULL, "sqlmig_adoption.from names no tool sqlmig reads the ledger of (%.80s): "
+                    "dbmate, golang-migrate, goose, sqlx, diesel, drizzle or flyway", tool);
+    table = table ? table : ledgers[t].table;
+    if (sqlite3_stricmp(table, c->table) == 0)
+        return fail(c, SQLMIG_MISUSE, NULL, "%s's ledger is the table \"%.200s\", the name sqlmig's ledger has: give "
+                    "sqlmig's another name with sqlmig_options.table, in this call and every later one", tool, table);
+    if ((rc = count_of(c->db, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = ?1 "
+                       "COLLATE NOCASE", table, NULL, &n)) != SQLITE_OK)
+        return sqlite_failed(c, rc, "read the schema");
+    if (!n)
+        return fail(c, SQLMIG_TARGET, NULL, "there is no %s ledger in the database (no table \"%.200s\")", tool, table);
+    sqlite3_snprintf(sizeof sql, sql, ledgers[t].query, table, table);
+    if ((rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL)) != SQLITE_OK) {
+        fail(c, SQLMIG_LEDGER, NULL, "the table \"%.200s\" is not %s's ledger as sqlmig knows it: %s", table, tool,
+             sqlite3_errmsg(c->db));
+        sqlite3_finalize(st);
+        return SQLMIG_LEDGER;
+    }
+    *k = 0;
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        snprintf(key, sizeof key, "%s", sqlite3_column_type(st, 1) == SQLITE_NULL ? "" : text_of(st, 1));
+        if (key[0]) {
+            for (i = 0; i < s->count && !flyway_names(s->migrations + i, key, sqlite3_column_int(st, 4)); i++) {}
+            m = i < s->count ? s->migrations + i : NULL;
+        } else {
+            m = in_set(s, sqlite3_column_int64(st, 0));
+            snprintf(key, sizeof key, "version %s", text_of(st, 0));
+        }
+        state = sqlite3_column_int(st, 3);
+        if (state) {
+            char said[400];
+            snprintf(said, sizeof said, bad[state & 3], key);
+            err = fail(c, SQLMIG_LEDGER, m, "%s's ledger %s: settle it with %s first (the database may be half-way "
+                       "through that migration), then adopt", tool, said, tool);
+            continue;
+        }
+        if (!m) {
+            err = fail(c, SQLMIG_UNKNOWN, NULL, "%s's ledger records %.200s, which is not a migration of this set: "
+                      "the folder sqlmig compiled is not the one %s applied", tool, key, tool);
+            continue;
+        }
+        i = (size_t)(m - s->migrations);
+        if (sqlite3_column_int(st, 4)) { /* everything up to it */
+            *k = i + 1 > *k ? i + 1 : *k;
+            continue;
+        }
+        if (i != *k) {
+            err = fail(c, SQLMIG_TARGET, m, "%s's ledger records %s, but not %s before it: sqlmig adopts the set's "
+                      "first migrations, in order; apply the missing one with %s first", tool, m->file,
+                      i > *k ? s->migrations[*k].file : "each migration once", tool);
+            continue;
+        }
+        if (s->toolsums && s->toolsums[i] && s->toolsums[i][0] && sqlite3_column_type(st, 2) != SQLITE_NULL
+            && sqlite3_stricmp(text_of(st, 2), s->toolsums[i]) != 0) {
+            err = fail(c, SQLMIG_CHECKSUM, m, "%s's ledger has checksum %.100s for %s, but the file sqlmig embeds has "
+                      "%s: it was edited after %s applied it; restore it as it was", tool, text_of(st, 2), m->file,
+                      s->toolsums[i], tool);
+            continue;
+        }
+        *k = i + 1;
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sqlite_failed(c, rc, "read the other tool's ledger");
+    sqlite3_finalize(st);
+    if (err == 0)
+        log_line(c, SQLMIG_LOG_INFO, "%s's ledger (table %.200s) records the set's first %zu migration(s)%s", tool,
+                 table, *k, s->toolsums ? ", checksums verified" : "");
+    return err;
+}
+
 /* Which step a database is at, for sqlmig_adopt(): given, mapped or found. */
 static int adoption_step(struct call *c, const struct sqlmig_adoption *how, size_t *k)
 {
@@ -2764,6 +2913,14 @@ static int adoption_step(struct call *c, const struct sqlmig_adoption *how, size
     size_t i;
     int rc;
 
+    if (how->from) {
+        if ((rc = import_ledger(c, how->from, how->from_table, k)) != 0)
+            return rc;
+        if (v && v != version_at(s, *k))
+            return fail(c, SQLMIG_TARGET, NULL, "%s's ledger says version %lld, not the version %lld given",
+                        how->from, (long long)version_at(s, *k), (long long)v);
+        return 0;
+    }
     if (how->user_version_pairs) {
         if ((rc = query_int(c, "PRAGMA user_version", 0, &uv)) != 0)
             return rc;
@@ -2829,7 +2986,7 @@ int sqlmig_adopt(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options
                  "nothing to adopt", (long long)c.res->to_version);
         return end_call(&c, rc);
     }
-    if (rc == 0 && (rc = history_load(&c, set->count)) == 0
+    if (rc == 0 && (rc = history_load(&c, set->count, how->from_table)) == 0
         && (rc = query_int(&c, "SELECT count(*) FROM temp.sqlmig_live", 0, &objects)) == 0 && objects == 0)
         rc = fail(&c, SQLMIG_TARGET, NULL, "the database holds no table, index, view or trigger: there is nothing "
                   "to adopt, and sqlmig_migrate() creates it");

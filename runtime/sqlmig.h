@@ -148,6 +148,13 @@ struct sqlmig_change {
 ** name order, each in its own transaction (see sqlmig_migrate()). The
 ** snapshot and the final schema include what they did.
 **
+** layout names the folder layout the set was compiled from (NULL in a set
+** built by hand); toolsums, when not NULL, holds for each migration the
+** checksum that layout's own tool stores in its ledger (sqlx: the SHA-384
+** of the file, Drizzle: its SHA-256, both in hex; Flyway: the CRC-32 of its
+** lines, as a signed decimal), which sqlmig_adopt() compares with that
+** tool's ledger.
+**
 ** snapshot_auto_vacuum and snapshot_wal are the file settings the history
 ** leaves, which the snapshot then gives the file too: auto_vacuum plus one
 ** (1 none, 2 full, 3 incremental; 0: the history sets none), and WAL mode.
@@ -170,6 +177,9 @@ struct sqlmig_set {
     size_t repeatable_count;
     const struct sqlmig_change *changes; /* sorted by step; none (NULL, 0) in a set built by hand */
     size_t change_count;
+    const char *layout;                  /* the folder's layout: "plain", "sqlx", "flyway", ... */
+    const char *const *toolsums;         /* NULL, or per migration the checksum its layout's own tool
+                                            stores (sqlx, Drizzle, Flyway), for sqlmig_adopt() */
 };
 
 /*
@@ -576,6 +586,22 @@ int sqlmig_rollback(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_opti
 **
 ** version: the database is at this version of the set.
 **
+** from, from_table: the database was migrated by another tool, whose
+** ledger says which migrations ran: "dbmate" (table schema_migrations),
+** "golang-migrate" (schema_migrations), "goose" (goose_db_version), "sqlx"
+** (_sqlx_migrations), "diesel" (__diesel_schema_migrations), "drizzle"
+** (__drizzle_migrations) or "flyway" (flyway_schema_history). The versions
+** it records are matched to the set's as the layouts read them
+** (docs/layouts.md): they must be the set's first ones, in order. Where the
+** tool keeps a checksum (sqlx, Drizzle, Flyway) it must equal the one the
+** build computed from the same file (set->toolsums), else SQLMIG_CHECKSUM;
+** a dirty golang-migrate state, a failed sqlx or Flyway row, or a Flyway
+** undo is refused (SQLMIG_LEDGER) with what to do first; a version the set
+** does not have is SQLMIG_UNKNOWN. The other tool's table is left as it
+** is, so that the deployment can still go back to that tool. dbmate and
+** golang-migrate name their table as sqlmig names its ledger by default:
+** give sqlmig's another name (sqlmig_options.table), in every call.
+**
 ** user_versions, user_version_pairs: the database says its version with
 ** PRAGMA user_version, as the program's old startup code set it:
 ** user_versions[2k] is a user_version value, user_versions[2k + 1] the
@@ -586,6 +612,8 @@ struct sqlmig_adoption {
     int64_t version;
     const int64_t *user_versions;
     size_t user_version_pairs;
+    const char *from;        /* another tool's ledger to import (see sqlmig_adopt()), or NULL */
+    const char *from_table;  /* its table; NULL: the name that tool gives it */
 };
 
 /*

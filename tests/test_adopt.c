@@ -212,7 +212,7 @@ static void test_not_adopted(void)
     OK(rc == SQLMIG_TARGET && strstr(r.message, "nothing to adopt"), "an empty database: nothing to adopt (%s)",
        r.message);
     OK(sqlmig_adopt(db, &(struct sqlmig_set){ adopt_set.migrations, adopt_set.count, NULL, 0, NULL, 0, NULL, 0, 0,
-                                              NULL, 0, NULL, 0 }, NULL, NULL, &r) == SQLMIG_MISUSE,
+                                              NULL, 0, NULL, 0, NULL, NULL }, NULL, NULL, &r) == SQLMIG_MISUSE,
        "a set without recorded changes cannot adopt: misuse");
     OK(sqlmig_fingerprint("table", "CREATE TABLE \"Notes\" ( id  integer /* key */ primary key )")
        == sqlmig_fingerprint("table", "create table notes(ID INTEGER PRIMARY KEY)")

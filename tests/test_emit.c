@@ -245,7 +245,9 @@ static const char golden_c[] =
     "    .repeatables = NULL,\n"
     "    .repeatable_count = 0,\n"
     "    .changes = NULL,\n"
-    "    .change_count = 0\n"
+    "    .change_count = 0,\n"
+    "    .layout = NULL,\n"
+    "    .toolsums = NULL\n"
     "};\n";
 
 static const char golden_note[] =
@@ -257,7 +259,9 @@ static const char golden_note[] =
     "    .repeatables = NULL,\n"
     "    .repeatable_count = 0,\n"
     "    .changes = NULL,\n"
-    "    .change_count = 0\n"
+    "    .change_count = 0,\n"
+    "    .layout = NULL,\n"
+    "    .toolsums = NULL\n"
     "};\n";
 
 static const char golden_h[] =
@@ -310,7 +314,9 @@ static const char golden_empty_c[] =
     "    .repeatables = NULL,\n"
     "    .repeatable_count = 0,\n"
     "    .changes = NULL,\n"
-    "    .change_count = 0\n"
+    "    .change_count = 0,\n"
+    "    .layout = NULL,\n"
+    "    .toolsums = NULL\n"
     "};\n";
 
 /* Fill a two-migration, two-object folder (strings are static: not freed). */

@@ -32,7 +32,7 @@ static const struct sqlmig_migration migrations[] = {
         SQLMIG_NO_TRANSACTION),
     MIG(4, "d", "0004_d.sql", "CREATE TABLE d(x);\n", CK("d004"), 0),
 };
-static const struct sqlmig_set set = { migrations, 4, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set = { migrations, 4, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 static void kill_on_outside(void *ctx, int level, const char *msg)
 {

@@ -60,14 +60,14 @@ static const struct sqlmig_migration rep_unsorted[] = {
     MIG(0, "a_user_names", "R__a_user_names.sql", VIEW1, CK("00a1")),
 };
 
-#define SET(reps) { versioned, 2, NULL, 0, NULL, 0, NULL, 0, 0, reps, sizeof reps / sizeof reps[0], NULL, 0 }
+#define SET(reps) { versioned, 2, NULL, 0, NULL, 0, NULL, 0, 0, reps, sizeof reps / sizeof reps[0], NULL, 0, NULL, NULL }
 static const struct sqlmig_set set_v1 = SET(rep_v1);
 static const struct sqlmig_set set_v2 = SET(rep_v2);
 static const struct sqlmig_set set_broken = SET(rep_broken);
 static const struct sqlmig_set set_writes = SET(rep_writes);
 static const struct sqlmig_set set_unsorted = SET(rep_unsorted);
 /* The set of an older build: version 1 and no repeatable migration. */
-static const struct sqlmig_set set_old = { versioned, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_old = { versioned, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 /* The final schema of set_v2, for verify. */
 static const struct sqlmig_object objects_v2[] = {
     { "table", "app_settings", "CREATE TABLE app_settings(k TEXT PRIMARY KEY, v TEXT)" },
@@ -78,7 +78,7 @@ static const struct sqlmig_object objects_v2[] = {
     { "view", "user_names", "CREATE VIEW user_names AS SELECT upper(name) AS name FROM users" },
 };
 static const struct sqlmig_set set_v2_objects = {
-    versioned, 2, objects_v2, 5, NULL, 0, NULL, 0, 0, rep_v2, 2, NULL, 0
+    versioned, 2, objects_v2, 5, NULL, 0, NULL, 0, 0, rep_v2, 2, NULL, 0, NULL, NULL
 };
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -279,7 +279,7 @@ static void test_status_and_verify(void)
 
     /* An older build, without them: its rows stay, reported as not in the set. */
     memset(&s, 0, sizeof s);
-    rc = sqlmig_status(db, &(struct sqlmig_set){ versioned, 2, NULL, 0, NULL, 0, NULL, 0, 0, rep_v2, 1, NULL, 0 }, NULL,
+    rc = sqlmig_status(db, &(struct sqlmig_set){ versioned, 2, NULL, 0, NULL, 0, NULL, 0, 0, rep_v2, 1, NULL, 0, NULL, NULL }, NULL,
                        on_row, &s, &r);
     OK(rc == SQLMIG_OK && s.n == 4 && s.state[3] == SQLMIG_NOT_IN_SET && strcmp(s.name[3], "b_users_post") == 0,
        "status: a row of a repeatable migration the set no longer has is not in the set");

@@ -201,7 +201,7 @@ static void test_older_build(void)
         { "table", "orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES "
                              "accounts (id), total INTEGER NOT NULL)" },
     };
-    struct sqlmig_set older = { reversible_set.migrations, 3, old_objects, 3, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+    struct sqlmig_set older = { reversible_set.migrations, 3, old_objects, 3, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
     sqlmig_options o;
     sqlmig_result r;
     sqlite3 *db = fresh(0);

@@ -45,9 +45,9 @@ static const struct sqlmig_object base_objects[] = {
     { "table", "tags", "CREATE TABLE tags(id INTEGER PRIMARY KEY, label TEXT UNIQUE)" },
     { "table", "users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL)" },
 };
-static const struct sqlmig_set set4 = { base, 4, base_objects, 4, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
-static const struct sqlmig_set set2 = { base, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
-static const struct sqlmig_set set3 = { base, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set4 = { base, 4, base_objects, 4, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
+static const struct sqlmig_set set2 = { base, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
+static const struct sqlmig_set set3 = { base, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 /* The 3rd statement, on line 4, names a missing table. */
 static const struct sqlmig_migration bad[] = {
@@ -58,14 +58,14 @@ static const struct sqlmig_migration bad[] = {
         "\n"
         "  INSERT INTO usr(name) VALUES('x');\n", 1, CK("00b3"), 0),
 };
-static const struct sqlmig_set set_bad = { bad, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_bad = { bad, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 /* up_sql starts on line 3 of its file; SQLite names the token `nme`. */
 static const struct sqlmig_migration badidx[] = {
     M1,
     MIG(2, "idx", "0002_idx.sql", "-- adds an index\nCREATE INDEX users_nme\n    ON users(nme);\n", 3, CK("00b2"), 0),
 };
-static const struct sqlmig_set set_badidx = { badidx, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_badidx = { badidx, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 /* Fails when stepped (no token): the position is the statement's first token. */
 static const struct sqlmig_migration dups[] = {
@@ -74,23 +74,23 @@ static const struct sqlmig_migration dups[] = {
         "INSERT INTO tags(label) VALUES('a');\n  /* again */ INSERT INTO tags(label) VALUES('a');\n", 7,
         CK("00b5"), 0),
 };
-static const struct sqlmig_set set_dup = { dups, 5, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_dup = { dups, 5, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 static const struct sqlmig_migration gap[] = { M1, M2, M4 };
-static const struct sqlmig_set set_gap = { gap, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_gap = { gap, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 /* Fills the gap under 4, then 5 fails at its second statement. */
 static const struct sqlmig_migration gap_bad[] = {
     M1, M2, M3, M4,
     MIG(5, "fail", "0005_fail.sql", "INSERT INTO users(name) VALUES('x');\nINSERT INTO nope VALUES(1);\n",
         1, CK("0f05"), 0),
 };
-static const struct sqlmig_set set_gap_bad = { gap_bad, 5, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_gap_bad = { gap_bad, 5, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 /* A migration that takes the ledger away. */
 static const struct sqlmig_migration drops[] = {
     M1, MIG(2, "drop", "0002_drop.sql", "DROP TABLE schema_migrations;\n", 1, CK("0d02"), 0),
 };
-static const struct sqlmig_set set_drops = { drops, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
-static const struct sqlmig_set set_drops1 = { drops, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_drops = { drops, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
+static const struct sqlmig_set set_drops1 = { drops, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 #define F1 "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT);\n"                                  \
            "CREATE TABLE child(id INTEGER PRIMARY KEY,\n"                                              \
@@ -109,19 +109,19 @@ static const struct sqlmig_migration fk[] = {
     MIG(2, "rebuild", "0002_rebuild.sql", F2, 1, CK("00f2"), 0),
     MIG(3, "orphan", "0003_orphan.sql", F3, 1, CK("00f3"), 0),
 };
-static const struct sqlmig_set set_fk2 = { fk, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
-static const struct sqlmig_set set_fk3 = { fk, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_fk2 = { fk, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
+static const struct sqlmig_set set_fk3 = { fk, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 static const struct sqlmig_migration commits[] = {
     M1,
     MIG(2, "commit", "0002_commit.sql", "CREATE TABLE t1(x);\nCOMMIT;\nCREATE TABLE t2(y);\n", 1, CK("00c2"), 0),
 };
-static const struct sqlmig_set set_commit = { commits, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_commit = { commits, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 static const struct sqlmig_migration ends[] = {
     M1,
     MIG(2, "end", "0002_end.sql", "CREATE TABLE t1(x);\n  end transaction;\nCREATE TABLE t2(y);\n", 1, CK("00e2"), 0),
 };
-static const struct sqlmig_set set_end = { ends, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_end = { ends, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 static const struct sqlmig_migration notx[] = {
     M1,
@@ -129,12 +129,12 @@ static const struct sqlmig_migration notx[] = {
         CK("00a2"), NOTX),
     MIG(3, "later", "0003_later.sql", "CREATE TABLE later(x);\n", 1, CK("00a3"), 0),
 };
-static const struct sqlmig_set set_notx = { notx, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_notx = { notx, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 static const struct sqlmig_migration notx_bad[] = {
     M1,
     MIG(2, "ntbad", "0002_ntbad.sql", "CREATE TABLE nt1(x);\nINSERT INTO nope VALUES(1);\n", 1, CK("00a4"), NOTX),
 };
-static const struct sqlmig_set set_notx_bad = { notx_bad, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_notx_bad = { notx_bad, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 /* Fails inside a BEGIN of its own, on data only production has. */
 static const struct sqlmig_migration notx_own_tx[] = {
     M1,
@@ -142,27 +142,27 @@ static const struct sqlmig_migration notx_own_tx[] = {
         "-- sqlmig:no-transaction\nBEGIN;\nCREATE TABLE u(x);\nINSERT INTO users(id, name) VALUES(1, 'dup');\nCOMMIT;\n",
         1, CK("00a5"), NOTX),
 };
-static const struct sqlmig_set set_notx_own_tx = { notx_own_tx, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_notx_own_tx = { notx_own_tx, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 /* A COMMIT behind an empty statement (";COMMIT") is still transaction control. */
 static const struct sqlmig_migration semi_commit[] = {
     M1,
     MIG(2, "semi", "0002_semi.sql", "CREATE TABLE t1(x);\n;COMMIT;\nCREATE TABLE t2(y);\n", 1, CK("00c3"), 0),
 };
-static const struct sqlmig_set set_semi_commit = { semi_commit, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_semi_commit = { semi_commit, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 static const struct sqlmig_migration notx_open[] = {
     M1,
     MIG(2, "ntopen", "0002_ntopen.sql", "BEGIN;\nCREATE TABLE nt2(x);\n", 1, CK("00a5"), NOTX),
 };
-static const struct sqlmig_set set_notx_open = { notx_open, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_notx_open = { notx_open, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 static const struct sqlmig_migration status_mig[] = {
     M1, M2, M3, M4,
     MIG(5, "wal", "0005_wal.sql", "PRAGMA journal_mode=WAL;\n", 1, CK("00a6"), NOTX),
 };
-static const struct sqlmig_set set_status = { status_mig, 5, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_status = { status_mig, 5, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 static const struct sqlmig_migration unsorted[] = { M2, M1 };
-static const struct sqlmig_set set_unsorted = { unsorted, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_unsorted = { unsorted, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -668,7 +668,7 @@ static void test_no_transaction(void)
     ** connection back in autocommit mode, with foreign keys as they were. */
     db = fresh();
     setup_exec(db, "PRAGMA foreign_keys = ON");
-    rc = sqlmig_migrate(db, &(struct sqlmig_set){ notx_own_tx, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 }, NULL, &r);
+    rc = sqlmig_migrate(db, &(struct sqlmig_set){ notx_own_tx, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL }, NULL, &r);
     setup_exec(db, "INSERT INTO users(id, name) VALUES(1, 'ada');");
     rc = sqlmig_migrate(db, &set_notx_own_tx, NULL, &r);
     OK(rc == SQLMIG_MIGRATION && r.line == 4 && strstr(r.message, "UNIQUE"),

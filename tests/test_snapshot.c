@@ -247,7 +247,7 @@ static void failing(struct tap *t)
           "0000000000000000000000000000000000000000000000000000000000000001", 0, NULL, 0 },
     };
     static const char bad[] = "CREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n  INSERT INTO nosuch VALUES (1);\n";
-    static const struct sqlmig_set set = { one, 1, NULL, 0, bad, sizeof bad - 1, NULL, 0, 0, NULL, 0, NULL, 0 };
+    static const struct sqlmig_set set = { one, 1, NULL, 0, bad, sizeof bad - 1, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
     sqlmig_result r;
     char path[512];
     sqlite3 *db = open_new("", path, sizeof path);
@@ -265,7 +265,7 @@ static void failing(struct tap *t)
 
     /* A history that drops all it made has an empty snapshot: only the ledger. */
     {
-        static const struct sqlmig_set empty = { one, 1, NULL, 0, "", 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+        static const struct sqlmig_set empty = { one, 1, NULL, 0, "", 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
         db = open_new("", path, sizeof path);
         tap_ok(t, sqlmig_migrate(db, &empty, NULL, &r) == SQLMIG_OK && r.applied == 1
                   && qint(db, "SELECT count(*) FROM sqlite_schema") == 1

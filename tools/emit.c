@@ -436,6 +436,17 @@ static void migration_array(struct buf *out, const char *symbol, const char *arr
     buf_puts(out, "};\n\n");
 }
 
+/* Does the folder's tool keep a checksum of every migration (all hex or digits)? */
+static int has_toolsums(const struct tool_folder *f)
+{
+    size_t i;
+
+    for (i = 0; i < f->count; i++)
+        if (!f->items[i].toolsum[0] || f->items[i].toolsum[strspn(f->items[i].toolsum, "-0123456789abcdef")])
+            return 0;
+    return f->count > 0;
+}
+
 int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
            struct buf *out, char *err, size_t errlen)
 {
@@ -510,6 +521,14 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
         buf_puts(out, "};\n\n");
     }
 
+    if (has_toolsums(f)) {
+        buf_puts(out, "/* The checksum the folder's own tool keeps in its ledger, per migration. */\n");
+        buf_printf(out, "static const char *const %s_toolsums[] = {\n", symbol);
+        for (i = 0; i < f->count; i++)
+            buf_printf(out, "    \"%s\"%s\n", f->items[i].toolsum, i + 1 < f->count ? "," : "");
+        buf_puts(out, "};\n\n");
+    }
+
     if (f->snapshot != NULL) {
         buf_puts(out, "/* The final state: SQL that creates it on an empty database. */\n");
         buf_printf(out, "static const char %s_snapshot[] =\n    ", symbol);
@@ -557,10 +576,18 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
         buf_puts(out, "    .repeatables = NULL,\n    .repeatable_count = 0,\n");
     if (f->change_count > 0)
         buf_printf(out, "    .changes = %s_changes,\n"
-                        "    .change_count = sizeof %s_changes / sizeof %s_changes[0]\n",
+                        "    .change_count = sizeof %s_changes / sizeof %s_changes[0],\n",
                    symbol, symbol, symbol);
     else
-        buf_puts(out, "    .changes = NULL,\n    .change_count = 0\n");
+        buf_puts(out, "    .changes = NULL,\n    .change_count = 0,\n");
+    if (f->layout_label)
+        buf_printf(out, "    .layout = \"%s\",\n", f->layout_label);
+    else
+        buf_puts(out, "    .layout = NULL,\n");
+    if (has_toolsums(f))
+        buf_printf(out, "    .toolsums = %s_toolsums\n", symbol);
+    else
+        buf_puts(out, "    .toolsums = NULL\n");
     buf_puts(out, "};\n");
 
     return emit_done(out, err, errlen);

@@ -13,6 +13,7 @@
 #include "layout.h"
 #include "scan.h"
 #include "sha256.h"
+#include "toolsum.h"
 #include "sqlmig.h"
 
 #include <dirent.h>
@@ -189,6 +190,9 @@ static int load(struct tool_folder *f, struct layout_entry *es, size_t n, struct
     char *text = take_text(f->dir, es, n, m->file, &len, d);
     int errors = 0;
 
+    /* The tool's own checksum is of the file as it is, placeholders and all. */
+    if (text && up->kind != SCAN_SECTIONS)
+        (void)toolsum(layout, text, len, m->toolsum);
     if (text && layout == LAYOUT_FLYWAY)
         text = layout_placeholders(text, &len, m->path, base_of(m->file), f->placeholders, f->placeholder_count, d);
     if (!text)
@@ -556,6 +560,7 @@ int folder_read(const char *dir, int layout, struct tool_folder *f)
         /* Keep going after a bad name, so one run reports every problem. */
         errors += layout_plan(dir, es, n, (enum scan_layout)layout, &plan, &d);
         f->layout = (int)plan.layout;
+        f->layout_label = layout_name(plan.layout);
         f->layout_why = strdup(plan.why);
         for (i = 0; i < plan.extra_count; i++)
             if (add_input(f, plan.extra_inputs[i]) != 0)

@@ -25,6 +25,7 @@ struct tool_migration {
     size_t down_len;
     unsigned down_line;  /* line of down_file on which `down` starts */
     char checksum[65];   /* SHA-256 of `up` with CRLF read as LF, hex */
+    char toolsum[100];   /* the layout's own tool's checksum of the file (toolsum.h), or "" */
     unsigned flags;      /* SQLMIG_NO_TRANSACTION, SQLMIG_ATTACH, SQLMIG_WRAPPED */
     int statements;      /* the up-SQL has a statement, not only comments */
     int reshapes;        /* its text drops or alters something (scan.h) */
@@ -50,6 +51,7 @@ struct tool_folder {
     char *dir;                        /* the folder as given */
     int layout;                       /* enum scan_layout (scan.h) */
     char *layout_why;                 /* how it was recognised */
+    const char *layout_label;         /* its name ("sqlx"; static), or NULL */
     struct tool_migration *items;     /* sorted by version */
     size_t count;
     struct tool_migration *repeatables; /* Flyway's R__ files: version 0, sorted by name */

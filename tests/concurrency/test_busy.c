@@ -35,8 +35,8 @@ static const struct sqlmig_migration migrations[] = {
     MIG(2, "b", "-- sqlmig:no-transaction\nCREATE TABLE b(x);\n", CK("e002"), SQLMIG_NO_TRANSACTION),
     MIG(3, "c", "CREATE TABLE c(x);\n", CK("e003"), 0),
 };
-static const struct sqlmig_set set1 = { migrations, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
-static const struct sqlmig_set set3 = { migrations, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set1 = { migrations, 1, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
+static const struct sqlmig_set set3 = { migrations, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 static char dir[] = "/tmp/sqlmig-busy-XXXXXX";
 static int ndb;
@@ -412,7 +412,7 @@ static const struct sqlmig_migration to_wal[] = {
         SQLMIG_NO_TRANSACTION),
     MIG(3, "c", "CREATE TABLE c(x);\n", CK("f003"), 0),
 };
-static const struct sqlmig_set set_wal = { to_wal, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set_wal = { to_wal, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 struct grab {
     const char *path;

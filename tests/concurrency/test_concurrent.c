@@ -124,9 +124,9 @@ struct history {
 };
 
 static const struct history histories[] = {
-    { "tx", { tx_migrations, COUNT(tx_migrations), NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 }, 4, 4, 0, 0 },
-    { "notx", { notx_migrations, COUNT(notx_migrations), NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 }, 4, 4, 1, 0 },
-    { "switch", { switch_migrations, COUNT(switch_migrations), NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 }, 3, 2, 1, 1 },
+    { "tx", { tx_migrations, COUNT(tx_migrations), NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL }, 4, 4, 0, 0 },
+    { "notx", { notx_migrations, COUNT(notx_migrations), NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL }, 4, 4, 1, 0 },
+    { "switch", { switch_migrations, COUNT(switch_migrations), NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL }, 3, 2, 1, 1 },
 };
 
 /* ---- one caller -------------------------------------------------------- */

@@ -36,8 +36,8 @@ static struct tap T;
 #define NOBODY 65534
 #define HALF 8
 
-static const struct sqlmig_set set = { history, H_COUNT, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
-static const struct sqlmig_set set_half = { history, HALF, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set = { history, H_COUNT, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
+static const struct sqlmig_set set_half = { history, HALF, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 static char dir[] = "/tmp/sqlmig-env-XXXXXX";
 static int ndb;

@@ -67,7 +67,7 @@ static struct tap T;
 #define HALF 8 /* the half-migrated start: versions 1..8 applied */
 #define CLS_BUSY FV_NCLASS /* the lock class, with xLock failing as SQLITE_BUSY */
 
-static const struct sqlmig_set set = { history, H_COUNT, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set = { history, H_COUNT, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 static struct sqlmig_set full;            /* set with the final schema, for verify */
 static struct sqlmig_object objects[64];
 

@@ -48,7 +48,7 @@ static const struct sqlmig_object objects[] = {
     { "table", "posts", "CREATE TABLE posts(id INTEGER PRIMARY KEY, body TEXT)" },
     { "table", "users", "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT)" },
 };
-static const struct sqlmig_set set = { migrations, 4, objects, 3, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0 };
+static const struct sqlmig_set set = { migrations, 4, objects, 3, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
 
 /* What the migrations build, for databases that claim to have them all. */
 #define SCHEMA S1 S2 S3 "PRAGMA user_version = 4;\n"

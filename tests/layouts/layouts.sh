@@ -6,7 +6,12 @@
 #   - the layout's own tool (or, where it does not install from Debian or
 #     npm, the sqlite3 CLI running the files in that tool's documented
 #     order) builds a reference database;
-#   - the three have the same schema and the same rows (ledgers aside).
+#   - the three have the same schema and the same rows (ledgers aside);
+#   - the reference, with the ledger its tool leaves (the real one from
+#     dbmate and Drizzle, else tests/layouts/ledger.py writes it in that
+#     tool's shape), is adopted by sqlmig_adopt() importing that ledger,
+#     after which nothing is left to apply; and a tampered checksum, a
+#     dirty or failed state is refused.
 # dbmate and Drizzle are the real tools when SQLMIG_LAYOUT_TOOLS names an
 # npm prefix holding dbmate, drizzle-orm and sql.js (tools/dev test installs
 # them there); otherwise they too are SQLite running the files, and say so.
@@ -178,6 +183,33 @@ for case_dir in "$fixtures"/*/; do
     case $layout in dbmate|drizzle) [ -z "$tools" ] &&
         ok 0 "$layout: compared with its own tool # SKIP SQLMIG_LAYOUT_TOOLS not set (tools/dev test sets it)" ;;
     esac
+
+    # The reference as that tool leaves it, ledger and all: adopted.
+    tool=$layout
+    [ "$layout" = plain ] && tool=last
+    cp "$w/ref.db" "$w/adopt.db"
+    python3 "$here/ledger.py" "$layout" "$dir" "$w/adopt.db" && "$w/apply" "$w/adopt.db" adopt "$tool" > "$w/adopt.err" 2>&1
+    ok $? "$layout: a database $who migrated, with its ledger ($tool), adopted; nothing left to apply"
+    [ -s "$w/adopt.err" ] && sed 's/^/# /' "$w/adopt.err"
+
+    # What the tool's ledger says against adopting.
+    tamper=
+    case $layout in
+    sqlx) tamper="UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = (SELECT max(version) FROM _sqlx_migrations)"
+          want=SQLMIG_CHECKSUM ;;
+    flyway) tamper="UPDATE flyway_schema_history SET success = 0 WHERE installed_rank = 2"; want=SQLMIG_LEDGER ;;
+    golang-migrate) tamper="UPDATE schema_migrations SET dirty = 1"; want=SQLMIG_LEDGER ;;
+    drizzle) tamper="UPDATE __drizzle_migrations SET hash = 'x' WHERE created_at = (SELECT min(created_at) FROM __drizzle_migrations)"
+             want=SQLMIG_CHECKSUM ;;
+    goose) tamper="INSERT INTO goose_db_version (version_id, is_applied) VALUES (999, 1)"; want=SQLMIG_UNKNOWN ;;
+    esac
+    if [ -n "$tamper" ]; then
+        cp "$w/ref.db" "$w/tampered.db"
+        python3 "$here/ledger.py" "$layout" "$dir" "$w/tampered.db" && sqlite3 "$w/tampered.db" "$tamper" &&
+            ! "$w/apply" "$w/tampered.db" adopt "$tool" > "$w/tampered.err" 2>&1 && grep -q "adopt: $want" "$w/tampered.err" &&
+            [ "$(sqlite3 "$w/tampered.db" "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlmig_migrations'")" = 0 ]
+        ok $? "$layout: its ledger altered ($tamper): $want, nothing adopted: $(head -c 300 "$w/tampered.err")"
+    fi
 done
 
 finish
