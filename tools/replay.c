@@ -337,6 +337,8 @@ static int on_connect(void *ctx, sqlite3 *conn)
                                        NULL, fn_other_none, NULL, NULL) != SQLITE_OK
             || shift_connection(conn) != SQLITE_OK))
         rc = SQLITE_ERROR;
+    /* Each call of the runtime opens a connection: the clock read last is kept. */
+    clock_free(&r->clock);
     if (rc == SQLITE_OK && (rc = clock_read(conn, &r->clock)) == SQLITE_OK) {
         sqlite3_update_hook(conn, on_update, r);
         r->changes_at = sqlite3_total_changes64(conn);
