@@ -369,7 +369,9 @@ typedef struct sqlmig_result {
 ** When the database is already up to date the call runs one query on `db`
 ** (the ledger read, with the connection's own busy handler; a second one
 ** reads the table of repeatable migrations when the set has any) and
-** allocates no memory of its own. Anything more runs on sqlmig's own connection (see
+** allocates no memory of its own; only a database that also holds versions
+** of a newer build (SQLMIG_ALLOW_UNKNOWN) is looked at further, on
+** sqlmig's own connection, as said above. Anything more runs on sqlmig's own connection (see
 ** the top of this file), which is closed before the call returns. With
 ** anything pending, `db` must be outside a transaction, with no statement
 ** running, and not in locking_mode=EXCLUSIVE (SQLMIG_MISUSE otherwise):
