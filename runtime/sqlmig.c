@@ -2945,10 +2945,10 @@ static int adoption_step(struct call *c, const struct sqlmig_adoption *how, size
         return 0;
     }
     if (w.same == 0) {
-        name_differences(c, w.best);
-        append(c, "; no version of the set has the database's schema, and version %lld is the closest",
-               (long long)version_at(s, w.best));
-        return SQLMIG_DRIFT;
+        if ((rc = name_differences(c, w.best)) == SQLMIG_DRIFT)
+            append(c, "; no version of the set has the database's schema, and version %lld is the closest",
+                   (long long)version_at(s, w.best));
+        return rc ? rc : fail(c, SQLMIG_DRIFT, NULL, "no version of the set has the database's schema");
     }
     fail(c, SQLMIG_TARGET, NULL, "versions %lld to %lld all have the database's schema (%zu of them: those after "
          "the first change only data), and only the program's history can tell which of them ran: adopt at one "
