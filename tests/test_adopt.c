@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct tap T;
@@ -223,6 +224,46 @@ static void test_not_adopted(void)
     setup_close(db);
 }
 
+/* Processes that start together on a database made without sqlmig: each
+** one adopts, then migrates, as the README's startup code does. */
+static void test_concurrent_starters(void)
+{
+    char path[128];
+    sqlite3 *db = made_by(OLD_V2);
+    pid_t pid[4];
+    int i, status, good = 0;
+
+    db_path(ndb, path, sizeof path);
+    setup_close(db);
+    for (i = 0; i < 4; i++) {
+        if ((pid[i] = fork()) < 0)
+            setup_die("fork");
+        if (pid[i] == 0) {
+            sqlmig_options o;
+            sqlmig_result r;
+            int rc;
+            memset(&o, 0, sizeof o);
+            o.busy_timeout_ms = 10000;
+            if (sqlite3_open(path, &db) != SQLITE_OK)
+                _exit(3);
+            rc = sqlmig_migrate(db, &adopt_set, &o, &r);
+            if (rc == SQLMIG_UNADOPTED && (rc = sqlmig_adopt(db, &adopt_set, &o, NULL, &r)) == SQLMIG_OK)
+                rc = sqlmig_migrate(db, &adopt_set, &o, &r);
+            sqlite3_close(db);
+            _exit(rc == SQLMIG_OK && r.to_version == 5 ? 0 : 1);
+        }
+    }
+    for (i = 0; i < 4; i++)
+        good += waitpid(pid[i], &status, 0) == pid[i] && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        setup_die("open");
+    OK(good == 4 && qint(db, "SELECT count(*) FROM schema_migrations") == 5
+       && qint(db, "SELECT count(*) FROM schema_migrations WHERE execution_ms = -2") == 2
+       && qint(db, "SELECT count(*) FROM tags WHERE name = 'inbox'") == 1,
+       "four processes starting together: adopted once at version 2, versions 3 to 5 applied once (%d of 4 ok)", good);
+    setup_close(db);
+}
+
 int main(void)
 {
     char path[128], extra[160];
@@ -237,6 +278,7 @@ int main(void)
     test_given_or_mapped();
     test_differences_named();
     test_not_adopted();
+    test_concurrent_starters();
     for (i = 1; i <= ndb; i++) {
         size_t k;
         db_path(i, path, sizeof path);
