@@ -101,7 +101,8 @@ ok $? "  and the migration is marked SQLMIG_ONE_WAY, which sqlmig_rollback() ref
 
 # check, new, --version.
 out=$("$sqlmig" check "$features" 2>/dev/null)
-ok $([ "$out" = "$features: plain layout (no other tool's mark); 5 migrations replayed, 4 schema objects, a snapshot for fresh databases" ]; echo $?) "check reports what it replayed: $out"
+ok $([ "$out" = "$features: plain layout (no other tool's mark); 5 migrations replayed, 4 schema objects, a snapshot for fresh databases
+$features: 1 down part proven to undo its up part" ]; echo $?) "check reports what it replayed and proved: ${out//$'\n'/ | }"
 mkdir -p "$work/new"
 printf 'CREATE TABLE a (x);\n' > "$work/new/7_a.sql"
 out=$("$sqlmig" new "$work/new" add_b)

@@ -407,6 +407,9 @@ static int cmd_check(int argc, char **argv)
                f.repeatable_count ? " and " : "", f.repeatable_count, f.repeatable_count == 1 ? " repeatable one"
                : f.repeatable_count ? " repeatable ones" : "", f.object_count, f.object_count == 1 ? "" : "s",
                f.snapshot ? "a snapshot for fresh databases" : "no snapshot");
+    if (rc == 0 && f.reversible)
+        printf("%s: %zu down part%s proven to undo %s up part%s\n", a.dir, f.reversible,
+               f.reversible == 1 ? "" : "s", f.reversible == 1 ? "its" : "their", f.reversible == 1 ? "" : "s");
     tool_folder_free(&f);
     return rc ? 1 : 0;
 }

@@ -58,6 +58,7 @@ struct tool_folder {
     size_t repeatable_count;
     char **inputs;                    /* every file read, for the depfile */
     size_t input_count;
+    size_t reversible;                /* down parts proven to undo their up parts */
     struct tool_change *changes;      /* the schema at every step, sorted by step */
     size_t change_count;
     struct tool_object *objects;      /* sorted by (type, name), byte order */

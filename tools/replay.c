@@ -1160,6 +1160,8 @@ static int prove_reversible(struct tool_folder *f, const struct sqlmig_set *set,
             problems += rc < 0 || not_reversible(f, m, t, t->down_file ? t->down_path : t->path, 0, 0, text);
         } else if ((rc = sqlmig_migrate(r.db, set, &o, &res)) != SQLMIG_OK) {
             problems += reverse_failure(f, m, t, &res, "up again, after its down part, fails");
+        } else {
+            f->reversible++;
         }
     }
 done:
