@@ -14,11 +14,13 @@
 /* realpath() */
 #define _XOPEN_SOURCE 700
 
+#include "args.h"
 #include "buf.h"
 #include "diag.h"
 #include "emit.h"
 #include "folder.h"
 #include "layout.h"
+#include "live.h"
 #include "replay.h"
 #include "scan.h"
 #include "sqlmig.h"
@@ -60,26 +62,8 @@ static const char usage_text[] =
     "         layout it read.\n"
     "new      create DIR/<next version>_NAME.sql, numbered after the newest one.\n";
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fputs("sqlmig: error: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\n", stderr);
-    fputs(usage_text, stderr);
-    return 2;
-}
-
-#define MAX_EXTENSIONS 16
-#define MAX_PLACEHOLDERS 64
-
 struct compile_args {
-    const char *dir;
-    int layout;                  /* enum scan_layout; LAYOUT_COUNT: recognise */
-    const char *ext_files[MAX_EXTENSIONS];
-    const char *ext_entries[MAX_EXTENSIONS];
-    size_t ext_count;
-    const char *placeholders[MAX_PLACEHOLDERS];
-    size_t placeholder_count;
+    struct reading r;            /* the folder and how to read it */
     const char *symbol;
     const char *output_c;
     const char *output_h;
@@ -218,82 +202,6 @@ static int outputs_apart(const struct compile_args *a, const struct tool_folder 
     return 0;
 }
 
-/*
-** --layout NAME and --load-extension FILE[:ENTRY], shared by compile and
-** check: 1 when argv[*i] was one (and *i moved past its value), 0 when it
-** is another, -1 after a usage error (already printed), -2 on no memory.
-*/
-static int reading_option(struct compile_args *a, int argc, char **argv, int *i, int *status)
-{
-    char *v, *colon;
-
-    if (strcmp(argv[*i], "--layout") != 0 && strcmp(argv[*i], "--load-extension") != 0 &&
-        strcmp(argv[*i], "--placeholder") != 0)
-        return 0;
-    if (*i + 1 >= argc) {
-        *status = usage_error("%s needs a value", argv[*i]);
-        return -1;
-    }
-    v = argv[++*i];
-    if (strcmp(argv[*i - 1], "--layout") == 0) {
-        a->layout = (int)layout_by_name(v);
-        if (a->layout == LAYOUT_COUNT) {
-            *status = usage_error("--layout '%s' is not one of plain, sqlx, golang-migrate, goose, dbmate, "
-                                  "diesel, drizzle, flyway", v);
-            return -1;
-        }
-        return 1;
-    }
-    if (strcmp(argv[*i - 1], "--placeholder") == 0) {
-        size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-");
-        if (n == 0 || v[n] != '=' || strpbrk(v + n, "\r\n")) {
-            *status = usage_error("--placeholder '%s' is not NAME=VALUE (a name of letters, digits, '_', "
-                                  "'.', ':' or '-'; a value on one line)", v);
-            return -1;
-        }
-        if (a->placeholder_count == MAX_PLACEHOLDERS) {
-            *status = usage_error("more than 64 --placeholder (at '%s')", v);
-            return -1;
-        }
-        a->placeholders[a->placeholder_count++] = v;
-        return 1;
-    }
-    if (a->ext_count == MAX_EXTENSIONS) {
-        *status = usage_error("more than 16 --load-extension (at '%s')", v);
-        return -1;
-    }
-    /* FILE:ENTRY when what follows the last ':' is a C name, not a path;
-    ** the argument is cut there, in place. */
-    colon = strrchr(v, ':');
-    if (colon && colon[1] && colon != v && strspn(colon + 1, "abcdefghijklmnopqrstuvwxyz"
-                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(colon + 1)) {
-        *colon = '\0';
-        a->ext_entries[a->ext_count] = colon + 1;
-    }
-    a->ext_files[a->ext_count++] = v;
-    return 1;
-}
-
-/* Read the folder as the arguments say. */
-static int read_folder(const struct compile_args *a, struct tool_folder *f)
-{
-    int rc;
-
-    memset(f, 0, sizeof *f);
-    f->extensions = a->ext_files;
-    f->extension_entries = a->ext_entries;
-    f->extension_count = a->ext_count;
-    f->placeholders = a->placeholders;
-    f->placeholder_count = a->placeholder_count;
-    rc = folder_read(a->dir, a->layout, f);
-    if (rc == 0 && a->placeholder_count && f->layout != LAYOUT_FLYWAY) {
-        diag_error(a->dir, 0, 0, "--placeholder is for Flyway folders, and this one is read as %s",
-                   layout_name((enum scan_layout)f->layout));
-        rc = 1;
-    }
-    return rc;
-}
-
 static int cmd_compile(int argc, char **argv)
 {
     struct compile_args a;
@@ -302,10 +210,10 @@ static int cmd_compile(int argc, char **argv)
     int i, rc;
 
     memset(&a, 0, sizeof a);
-    a.layout = LAYOUT_COUNT;
+    reading_init(&a.r);
     for (i = 0; i < argc; i++) {
         const char **slot = NULL;
-        int status = 2, r = reading_option(&a, argc, argv, &i, &status);
+        int status = 2, r = reading_option(&a.r, "compile", argc, argv, &i, &status);
         if (r < 0)
             return status;
         if (r > 0)
@@ -325,23 +233,23 @@ static int cmd_compile(int argc, char **argv)
         else if (strcmp(argv[i], "--no-snapshot") == 0)
             a.no_snapshot = 1;
         else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return usage_error("compile: unknown option '%s'", argv[i]);
-        else if (a.dir)
-            return usage_error("compile: more than one folder given ('%s')", argv[i]);
+            return usage_error("compile", "unknown option '%s'", argv[i]);
+        else if (a.r.dir)
+            return usage_error("compile", "more than one folder given ('%s')", argv[i]);
         else
-            a.dir = argv[i];
+            a.r.dir = argv[i];
         if (slot) {
             if (i + 1 >= argc)
-                return usage_error("compile: %s needs a value", argv[i]);
+                return usage_error("compile", "%s needs a value", argv[i]);
             *slot = argv[++i];
         }
     }
-    if (!a.dir)
-        return usage_error("compile: %s", "no migrations folder given");
+    if (!a.r.dir)
+        return usage_error("compile", "%s", "no migrations folder given");
     if (!a.symbol || !a.output_c || !a.output_h)
-        return usage_error("compile: %s", "--symbol, --output-c and --output-h are required");
+        return usage_error("compile", "%s", "--symbol, --output-c and --output-h are required");
     if (!emit_valid_symbol(a.symbol))
-        return usage_error("compile: --symbol '%s' is not a C identifier that a program "
+        return usage_error("compile", "--symbol '%s' is not a C identifier that a program "
                            "may define ([A-Za-z][A-Za-z0-9_]*; not a keyword, not ending in _t, "
                            "not starting with sqlmig_, sqlite3_ or their upper-case forms)",
                            a.symbol);
@@ -351,13 +259,13 @@ static int cmd_compile(int argc, char **argv)
         errno = 0;
         max = strtoull(a.snapshot_max, &end, 10);
         if (errno || end == a.snapshot_max || *end || a.snapshot_max[0] == '-' || max == 0 || max > SIZE_MAX)
-            return usage_error("compile: --snapshot-max '%s' is not a number of bytes (1 or more)",
+            return usage_error("compile", "--snapshot-max '%s' is not a number of bytes (1 or more)",
                                a.snapshot_max);
         if (a.no_snapshot)
-            return usage_error("compile: %s", "--no-snapshot and --snapshot-max exclude each other");
+            return usage_error("compile", "%s", "--no-snapshot and --snapshot-max exclude each other");
     }
 
-    rc = read_folder(&a, &f);
+    rc = read_folder(&a.r, &f);
     if (rc == 0 && outputs_apart(&a, &f) != 0) {
         tool_folder_free(&f); /* nothing written, nothing removed */
         return 1;
@@ -383,32 +291,32 @@ static int cmd_check(int argc, char **argv)
     int i, rc;
 
     memset(&a, 0, sizeof a);
-    a.layout = LAYOUT_COUNT;
+    reading_init(&a.r);
     for (i = 0; i < argc; i++) {
-        int status = 2, r = reading_option(&a, argc, argv, &i, &status);
+        int status = 2, r = reading_option(&a.r, "check", argc, argv, &i, &status);
         if (r < 0)
             return status;
         if (r > 0)
             continue;
         if ((argv[i][0] == '-' && argv[i][1] != '\0'))
-            return usage_error("check: unknown option '%s'", argv[i]);
-        if (a.dir)
-            return usage_error("check: more than one folder given ('%s')", argv[i]);
-        a.dir = argv[i];
+            return usage_error("check", "unknown option '%s'", argv[i]);
+        if (a.r.dir)
+            return usage_error("check", "more than one folder given ('%s')", argv[i]);
+        a.r.dir = argv[i];
     }
-    if (!a.dir)
-        return usage_error("check: %s", "no migrations folder given");
-    rc = read_folder(&a, &f);
+    if (!a.r.dir)
+        return usage_error("check", "%s", "no migrations folder given");
+    rc = read_folder(&a.r, &f);
     if (rc == 0)
         rc = replay_folder(&f, 1, 0);
     if (rc == 0)
-        printf("%s: %s layout (%s); %zu migration%s%s%.0zu%s replayed, %zu schema object%s, %s\n", a.dir,
+        printf("%s: %s layout (%s); %zu migration%s%s%.0zu%s replayed, %zu schema object%s, %s\n", a.r.dir,
                layout_name((enum scan_layout)f.layout), f.layout_why, f.count, f.count == 1 ? "" : "s",
                f.repeatable_count ? " and " : "", f.repeatable_count, f.repeatable_count == 1 ? " repeatable one"
                : f.repeatable_count ? " repeatable ones" : "", f.object_count, f.object_count == 1 ? "" : "s",
                f.snapshot ? "a snapshot for fresh databases" : "no snapshot");
     if (rc == 0 && f.reversible)
-        printf("%s: %zu down part%s proven to undo %s up part%s\n", a.dir, f.reversible,
+        printf("%s: %zu down part%s proven to undo %s up part%s\n", a.r.dir, f.reversible,
                f.reversible == 1 ? "" : "s", f.reversible == 1 ? "its" : "their", f.reversible == 1 ? "" : "s");
     tool_folder_free(&f);
     return rc ? 1 : 0;
@@ -430,7 +338,7 @@ static int cmd_new(int argc, char **argv)
     int n, written;
 
     if (argc != 2)
-        return usage_error("new: %s", "expected a folder and a name");
+        return usage_error("new", "%s", "expected a folder and a name");
     memset(&f, 0, sizeof f);
     if (folder_read(argv[0], LAYOUT_COUNT, &f) != 0) {
         tool_folder_free(&f);
@@ -463,7 +371,7 @@ static int cmd_new(int argc, char **argv)
     scan_file_name(file, &sn);
     if (n < 0 || (size_t)n >= sizeof file || sn.kind != SCAN_PLAIN ||
         argv[1][strcspn(argv[1], "/\\\t\r\n")] != '\0')
-        return usage_error("new: '%s' does not make a valid migration file name "
+        return usage_error("new", "'%s' does not make a valid migration file name "
                            "(no slash, backslash, tab or line break)", argv[1]);
     path = malloc(strlen(argv[0]) + strlen(file) + 2);
     if (!path) {
@@ -493,7 +401,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (argc < 2)
-        return usage_error("%s", "no command given");
+        return usage_error(NULL, "%s", "no command given");
     if (strcmp(argv[1], "--version") == 0) {
         printf("sqlmig %s\n", SQLMIG_VERSION);
         return 0;
@@ -508,5 +416,7 @@ int main(int argc, char **argv)
         return cmd_check(argc - 2, argv + 2);
     if (strcmp(argv[1], "new") == 0)
         return cmd_new(argc - 2, argv + 2);
-    return usage_error("unknown command '%s'", argv[1]);
+    if (live_is_command(argv[1]))
+        return live_command(argv[1], argc - 2, argv + 2);
+    return usage_error(NULL, "unknown command '%s'", argv[1]);
 }
