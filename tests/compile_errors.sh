@@ -52,7 +52,7 @@ ok $([ $? -eq 1 ] && grep -q "^$work/no-such-folder: error: cannot open the migr
 # --layout: an unknown name is a usage error; a forced layout is read as
 # given, so a goose folder read as plain has its markers refused.
 "$sqlmig" check "$fixtures/good/features/migrations" --layout liquibase 2> "$work/layout.err"
-ok $([ $? -eq 2 ] && grep -q "^sqlmig: error: --layout 'liquibase' is not one of plain, sqlx" "$work/layout.err"; echo $?) \
+ok $([ $? -eq 2 ] && grep -q "^sqlmig: error: check: --layout 'liquibase' is not one of plain, sqlx" "$work/layout.err"; echo $?) \
     "an unknown --layout is a usage error naming it"
 goose=$(dirname "$fixtures")/fixtures/layouts/goose/migrations
 "$sqlmig" check "$goose" --layout plain 2> "$work/forced.err"

@@ -9,6 +9,7 @@
 **   sqlmig check DIR [--layout NAME] [--load-extension FILE[:ENTRY]]...
 **                    [--placeholder NAME=VALUE]...
 **   sqlmig new DIR NAME       create the next migration file in DIR
+**   sqlmig status|up|down|verify|adopt|resolve|repair ...   over a live database (live.c)
 **   sqlmig --version | --help
 */
 /* realpath() */
@@ -35,32 +36,61 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char usage_text[] =
+static const char compile_help[] =
     "usage: sqlmig compile DIR --symbol NAME --output-c FILE.c --output-h FILE.h\n"
-    "                          [--depfile FILE.d] [--schema FILE.sql]\n"
-    "                          [--no-snapshot | --snapshot-max BYTES]\n"
-    "                          [--layout NAME] [--load-extension FILE[:ENTRY]]...\n"
-    "                          [--placeholder NAME=VALUE]...\n"
-    "       sqlmig check DIR [--layout NAME] [--load-extension FILE[:ENTRY]]...\n"
+    "                      [--depfile FILE.d] [--schema FILE.sql]\n"
+    "                      [--no-snapshot | --snapshot-max BYTES]\n"
+    "                      [--layout NAME] [--load-extension FILE[:ENTRY]]...\n"
+    "                      [--placeholder NAME=VALUE]...\n"
+    "Read the migrations in DIR, apply them to an in-memory SQLite database, and\n"
+    "write C that embeds them as `const struct sqlmig_set NAME` (see sqlmig.h).\n"
+    "Outputs are rewritten only when they change. Unless --no-snapshot is given,\n"
+    "or the history's result depends on when or where it runs (a note then says\n"
+    "why), the set also embeds the final state, from which fresh databases are\n"
+    "created at once; by default only while it takes at most four times the\n"
+    "migrations' SQL plus 1 MiB. --layout reads DIR as plain, sqlx, golang-migrate,\n"
+    "goose, dbmate, diesel, drizzle or flyway (default: recognised from the\n"
+    "folder); --load-extension gives the replay the application's SQL functions;\n"
+    "--placeholder gives a Flyway ${NAME} its value.\n";
+static const char check_help[] =
+    "usage: sqlmig check DIR [--layout NAME] [--load-extension FILE[:ENTRY]]...\n"
     "                        [--placeholder NAME=VALUE]...\n"
+    "The reading and the replay of compile, without writing anything; prints the\n"
+    "layout it read, what it replayed, and the down parts it proved.\n";
+static const char new_help[] =
+    "usage: sqlmig new DIR NAME\n"
+    "Create DIR/<next version>_NAME.sql, numbered after the newest one.\n";
+static const char usage_text[] =
+    "usage: sqlmig compile DIR --symbol NAME --output-c FILE.c --output-h FILE.h [...]\n"
+    "       sqlmig check DIR [...]\n"
     "       sqlmig new DIR NAME\n"
+    "       sqlmig status|up|down|verify|adopt|repair DB --dir DIR [...]\n"
+    "       sqlmig resolve DB VERSION applied|retry\n"
     "       sqlmig --version\n"
     "\n"
-    "compile  read the migrations in DIR, apply them to an in-memory SQLite\n"
-    "         database, and write C that embeds them as `const struct sqlmig_set\n"
-    "         NAME` (see sqlmig.h). Outputs are rewritten only when they change.\n"
-    "         Unless --no-snapshot is given, or the history's result depends on\n"
-    "         when or where it runs (a note then says why), the set also embeds\n"
-    "         the final state, from which fresh databases are created at once;\n"
-    "         by default only while it takes at most four times the migrations'\n"
-    "         SQL plus 1 MiB.\n"
-    "         --layout reads DIR as plain, sqlx, golang-migrate, goose, dbmate,\n"
-    "         diesel, drizzle or flyway (default: recognised from the folder).\n"
-    "         --load-extension gives the replay the application's SQL functions;\n"
-    "         --placeholder gives a Flyway ${NAME} its value.\n"
-    "check    the same reading and replay, without writing anything; prints the\n"
-    "         layout it read.\n"
-    "new      create DIR/<next version>_NAME.sql, numbered after the newest one.\n";
+    "compile  embed the migrations of DIR in C, after replaying them\n"
+    "check    replay them, write nothing\n"
+    "new      create the next migration file\n"
+    "status   every migration and its state in DB      up       apply what is pending\n"
+    "down     roll back with down parts               verify   check DB against DIR\n"
+    "adopt    take over a database made without sqlmig, or by another tool\n"
+    "repair   accept an applied migration edited on purpose\n"
+    "resolve  settle an interrupted no-transaction migration\n"
+    "\n"
+    "`sqlmig COMMAND --help` says more about each.\n";
+
+/* `sqlmig COMMAND --help` for the commands of this file: 1 when asked. */
+static int asked_help(int argc, char **argv, const char *text)
+{
+    int i;
+
+    for (i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(text, stdout);
+            return 1;
+        }
+    return 0;
+}
 
 struct compile_args {
     struct reading r;            /* the folder and how to read it */
@@ -411,11 +441,11 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "compile") == 0)
-        return cmd_compile(argc - 2, argv + 2);
+        return asked_help(argc - 2, argv + 2, compile_help) ? 0 : cmd_compile(argc - 2, argv + 2);
     if (strcmp(argv[1], "check") == 0)
-        return cmd_check(argc - 2, argv + 2);
+        return asked_help(argc - 2, argv + 2, check_help) ? 0 : cmd_check(argc - 2, argv + 2);
     if (strcmp(argv[1], "new") == 0)
-        return cmd_new(argc - 2, argv + 2);
+        return asked_help(argc - 2, argv + 2, new_help) ? 0 : cmd_new(argc - 2, argv + 2);
     if (live_is_command(argv[1]))
         return live_command(argv[1], argc - 2, argv + 2);
     return usage_error(NULL, "unknown command '%s'", argv[1]);
