@@ -2,13 +2,16 @@
 ** demo — the example application of sqlmig.
 **
 **   demo [--dry-run] [--batch] [--target N] [DATABASE]
+**   demo migrate status|up|down|verify|adopt|resolve|repair [...]
 **
 ** Opens DATABASE (default: DEMO_DATABASE, which the build sets to demo.db in
 ** the build folder), brings it to
 ** the newest schema embedded in the program (migrations/, compiled at build
 ** time into demo_migrations), then prints the state of every migration and
 ** whether the live schema matches the embedded one. Exits 0 when all is
-** well, 1 on any failure, 2 on a usage error.
+** well, 1 on any failure, 2 on a usage error. `demo migrate ...` is the
+** runtime's own command line (sqlmig_main()) on DEMO_DB, or DEMO_DATABASE:
+** the same commands and output as `sqlmig status|up|... DB --dir migrations`.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -230,7 +233,15 @@ static int run(sqlite3 *db, const struct args *a)
 int main(int argc, char **argv)
 {
     struct args a;
-    int status = parse_args(argc, argv, &a);
+    int status;
+
+    if (argc > 1 && strcmp(argv[1], "migrate") == 0) {
+        const char *path = getenv("DEMO_DB") ? getenv("DEMO_DB") : DEMO_DATABASE;
+        sqlite3 *db = NULL;
+        status = sqlite3_open(path, &db) == SQLITE_OK ? sqlmig_main(db, &demo_migrations, NULL, argc - 2, argv + 2) : 1;
+        return sqlite3_close(db) == SQLITE_OK ? status : 1;
+    }
+    status = parse_args(argc, argv, &a);
     if (status != 0)
         return status < 0 ? 0 : status;
 

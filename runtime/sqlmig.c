@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -3006,6 +3007,365 @@ int sqlmig_adopt(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options
                  dry ? "to be marked" : "marked");
     }
     return end_call(&c, rc);
+}
+
+/* ---- sqlmig_main(): a command line over the database ---------------------------- */
+
+/* What one command line asks (see sqlmig_main()). */
+struct cli {
+    const char *command;
+    const sqlmig_options *o;
+    int json, dry_run, yes, terminal;
+    int64_t to, version;
+    int has_to;
+    const char *from, *from_table, *how;
+    int64_t pairs[2 * 32]; /* --user-version U=V */
+    size_t npairs;
+};
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+/* The runtime's lines: progress on a terminal only, problems always (stderr). */
+static void cli_log(void *ctx, int level, const char *message)
+{
+    const struct cli *l = ctx;
+
+    if (level == SQLMIG_LOG_INFO) {
+        if (l->terminal && !l->json)
+            printf("  %s\n", message);
+    } else if (!l->json) {
+        fprintf(stderr, "%s%s\n", level == SQLMIG_LOG_WARN ? "warning: " : "", message);
+    }
+}
+
+/* A failure of the runtime: "CODE: message" on stderr, or the JSON object; 1. */
+static int cli_failed(const struct cli *l, int rc, const sqlmig_result *res)
+{
+    if (l->json) {
+        printf("{\"version\": %lld, \"ok\": false, \"code\": \"%s\", \"message\": ", (long long)res->to_version,
+               sqlmig_errname(rc));
+        json_string(stdout, res->message);
+        printf("}\n");
+    } else {
+        fprintf(stderr, "%s: %s\n", sqlmig_errname(rc), res->message);
+    }
+    return 1;
+}
+
+static int cli_usage(const char *command, const char *what, const char *arg)
+{
+    fprintf(stderr, "error: %s: %s%s%s%s (%s --help says more)\n", command, what, arg ? " '" : "", arg ? arg : "",
+            arg ? "'" : "", command);
+    return 2;
+}
+
+static const char *state_name(int state)
+{
+    static const char *const names[] = { "pending", "applied", "changed", "started", "not in set", "outdated" };
+    return state >= 0 && state <= SQLMIG_OUTDATED ? names[state] : "?";
+}
+
+struct cli_rows {
+    const struct cli *l;
+    size_t n, pending;
+    int64_t newest, before; /* the newest applied version of the set, and the one before it */
+};
+
+static int cli_row(void *ctx, const struct sqlmig_status_row *row)
+{
+    struct cli_rows *s = ctx;
+    const char *file = row->migration ? row->migration->file : row->name;
+    /* Colour on a terminal: pending yellow, a problem red. */
+    const char *on = !s->l->terminal ? "" : row->state == SQLMIG_PENDING || row->state == SQLMIG_OUTDATED
+                   ? "\033[33m" : row->state == SQLMIG_APPLIED ? "" : "\033[31m";
+    char version[24];
+
+    s->pending += row->state == SQLMIG_PENDING || row->state == SQLMIG_OUTDATED;
+    if (row->migration && row->version && (row->state == SQLMIG_APPLIED || row->state == SQLMIG_CHANGED)) {
+        s->before = s->newest;
+        s->newest = row->version;
+    }
+    if (!s->l->command) /* only counting */
+        return 0;
+    if (s->l->json) {
+        printf("%s\n    {\"version\": %lld, \"name\": ", s->n ? "," : "", (long long)row->version);
+        json_string(stdout, row->name);
+        printf(", \"file\": ");
+        json_string(stdout, row->migration ? row->migration->file : NULL);
+        printf(", \"state\": \"%s\", \"applied_at\": ", state_name(row->state));
+        if (row->applied_at)
+            json_string(stdout, row->applied_at);
+        else
+            printf("null");
+        printf(", \"execution_ms\": %lld}", (long long)row->execution_ms);
+    } else {
+        snprintf(version, sizeof version, row->version ? "%lld" : "repeatable", (long long)row->version);
+        printf("%s%-10s%s %14s  %s%s%s\n", on, state_name(row->state), *on ? "\033[0m" : "", version,
+               file ? file : "?", row->applied_at ? "  " : "", row->applied_at ? row->applied_at : "");
+    }
+    s->n++;
+    return 0;
+}
+
+/*
+** repair VERSION: show the stored and the embedded checksum of an applied
+** migration; with --yes, store the embedded one (an edit on purpose).
+*/
+static int cli_repair(struct cli *l, sqlite3 *db, const struct sqlmig_set *set)
+{
+    const struct sqlmig_migration *m = in_set(set, l->version);
+    struct call c;
+    sqlmig_result res;
+    int64_t found = 0;
+    char stored[80] = "";
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (!m)
+        return cli_usage(l->command, "no migration of the set has that version", NULL);
+    if ((rc = init(&c, db, set, l->o, &res)) != 0 || (rc = open_own(&c)) != 0
+        || (rc = prepare(&c, "SELECT checksum FROM main.@ WHERE version = ?1", &st)) != 0) {
+        if (rc > 100 || rc == SQLITE_ERROR)
+            rc = sqlite_failed(&c, rc, "read the ledger");
+        sqlite3_finalize(st);
+        return cli_failed(l, end_call(&c, rc), &res);
+    }
+    if (sqlite3_bind_int64(st, 1, l->version) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(stored, sizeof stored, "%.70s", text_of(st, 0));
+        found = 1;
+    }
+    sqlite3_finalize(st);
+    if (!found) {
+        fail(&c, SQLMIG_TARGET, m, "version %lld is not in the ledger %s: nothing to repair", (long long)l->version,
+             c.qt);
+        return cli_failed(l, end_call(&c, SQLMIG_TARGET), &res);
+    }
+    printf("version %lld (%s)\n  stored checksum:   %s\n  embedded checksum: %s\n", (long long)l->version, m->file,
+           stored, m->checksum);
+    if (strcmp(stored, m->checksum) == 0 || !l->yes) {
+        printf(strcmp(stored, m->checksum) == 0 ? "they are the same: nothing to repair\n"
+               : "nothing changed; if the edit is deliberate, and the database holds what the file now says, "
+                 "run again with --yes\n");
+        end_call(&c, 0);
+        return strcmp(stored, m->checksum) == 0 ? 0 : 1;
+    }
+    if ((rc = exec(&c, m, "write the ledger", "UPDATE main.@ SET checksum = ?4 WHERE version = ?1", l->version, 0,
+                   NULL)) == 0)
+        c.wrote = 1;
+    if ((rc = end_call(&c, rc)) != 0)
+        return cli_failed(l, rc, &res);
+    printf("version %lld now has the embedded checksum\n", (long long)l->version);
+    return 0;
+}
+
+/* One command, its arguments parsed. */
+static int cli_run(struct cli *l, sqlite3 *db, const struct sqlmig_set *set)
+{
+    struct sqlmig_adoption how;
+    struct cli_rows rows;
+    sqlmig_options o = *l->o;
+    sqlmig_result res;
+    const char *c = l->command;
+    int64_t target;
+    int rc;
+
+    o.log = cli_log;
+    o.log_ctx = l;
+    o.flags = (o.flags & ~SQLMIG_TERMINAL) | (l->dry_run ? SQLMIG_DRY_RUN : 0);
+    memset(&rows, 0, sizeof rows);
+    rows.l = l;
+    if (strcmp(c, "status") == 0) {
+        if (l->json)
+            printf("{\"migrations\": [");
+        rc = sqlmig_status(db, set, &o, cli_row, &rows, &res);
+        if (l->json) {
+            printf("\n  ], \"version\": %lld, \"pending\": %zu, \"ok\": %s, \"code\": \"%s\", \"message\": ",
+                   (long long)res.to_version, rows.pending, rc ? "false" : "true", sqlmig_errname(rc));
+            json_string(stdout, res.message);
+            printf("}\n");
+            return rc ? 1 : 0;
+        }
+        if (rc)
+            return cli_failed(l, rc, &res);
+        printf("version %lld, %zu pending%s%s\n", (long long)res.to_version, rows.pending, res.message[0] ? "; " : "",
+               res.message);
+        return 0;
+    }
+    if (strcmp(c, "verify") == 0) {
+        rc = sqlmig_verify(db, set, &o, &res);
+        if (l->json) {
+            printf("{\"version\": %lld, \"ok\": %s, \"code\": \"%s\", \"message\": ", (long long)res.to_version,
+                   rc ? "false" : "true", sqlmig_errname(rc));
+            json_string(stdout, res.message);
+            printf("}\n");
+            return rc ? 1 : 0;
+        }
+        if (rc)
+            return cli_failed(l, rc, &res);
+        printf("version %lld, verified%s%s\n", (long long)res.to_version, res.message[0] ? ": " : "", res.message);
+        return 0;
+    }
+    if (strcmp(c, "up") == 0) {
+        o.target = l->has_to ? l->to : 0;
+        if ((rc = sqlmig_migrate(db, set, &o, &res)) != 0)
+            return cli_failed(l, rc, &res);
+        target = l->has_to ? l->to : set->count ? set->migrations[set->count - 1].version : 0;
+        printf("version %lld -> %lld, %zu %s\n", (long long)res.from_version,
+               (long long)(l->dry_run ? target : res.to_version), res.applied,
+               l->dry_run ? "to apply (dry run)" : "applied");
+        return 0;
+    }
+    if (strcmp(c, "down") == 0) {
+        target = l->to;
+        if (!l->has_to) { /* the newest applied one only, as dbmate and goose do */
+            rows.l = &(struct cli){ NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, { 0 }, 0 };
+            if ((rc = sqlmig_status(db, set, &o, cli_row, &rows, &res)) != 0)
+                return cli_failed(l, rc, &res);
+            target = rows.before;
+        }
+        if ((rc = sqlmig_rollback(db, set, &o, target, &res)) != 0)
+            return cli_failed(l, rc, &res);
+        printf("version %lld -> %lld, %zu %s\n", (long long)res.from_version,
+               (long long)(l->dry_run ? target : res.to_version), res.applied,
+               l->dry_run ? "to roll back (dry run)" : "rolled back");
+        return 0;
+    }
+    if (strcmp(c, "adopt") == 0) {
+        memset(&how, 0, sizeof how);
+        how.version = l->version;
+        how.user_versions = l->npairs ? l->pairs : NULL;
+        how.user_version_pairs = l->npairs;
+        how.from = l->from;
+        how.from_table = l->from_table;
+        if ((rc = sqlmig_adopt(db, set, &o, &how, &res)) != 0)
+            return cli_failed(l, rc, &res);
+        if (res.message[0])
+            printf("%s\n", res.message);
+        else
+            printf("%s version %lld (%zu migrations marked applied, not run)\n",
+                   l->dry_run ? "would adopt at" : "adopted at", (long long)res.to_version, res.applied);
+        return 0;
+    }
+    if (strcmp(c, "resolve") == 0) {
+        rc = sqlmig_resolve(db, &o, l->version, strcmp(l->how, "applied") == 0 ? SQLMIG_RESOLVE_APPLIED
+                                                                                : SQLMIG_RESOLVE_RETRY, &res);
+        if (rc)
+            return cli_failed(l, rc, &res);
+        printf("version %lld %s\n", (long long)l->version,
+               strcmp(l->how, "applied") == 0 ? "marked applied" : "will run again");
+        return 0;
+    }
+    return cli_repair(l, db, set);
+}
+
+static const struct {
+    const char *command, *synopsis, *text;
+} cli_helps[] = {
+    { "status", "status [--json]", "every migration and ledger row, with its state (applied, pending, changed,\n"
+                                   "started, not in set, outdated) and when it was applied" },
+    { "up", "up [--to VERSION] [--dry-run]", "apply what is pending" },
+    { "down", "down [--to VERSION] [--dry-run]", "roll back the newest migration, or every one above VERSION (0: "
+                                                 "all),\nwith their down parts" },
+    { "verify", "verify [--json]", "check the ledger, the checksums and, once all is applied, the schema" },
+    { "adopt", "adopt [--version V | --user-version U=V... | --from TOOL [--from-table NAME]] [--dry-run]",
+      "record in a new ledger the migrations a database made without sqlmig is at:\n"
+      "found from its schema, given, mapped from PRAGMA user_version, or read from the\n"
+      "ledger of TOOL (dbmate, golang-migrate, goose, sqlx, diesel, drizzle, flyway)" },
+    { "resolve", "resolve VERSION applied|retry", "settle a no-transaction migration that was interrupted" },
+    { "repair", "repair VERSION [--yes]", "show the stored and the embedded checksum of an applied migration;\n"
+                                          "with --yes, store the embedded one (a migration edited on purpose)" },
+};
+
+int sqlmig_main(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options, int argc, char **argv)
+{
+    static const sqlmig_options defaults;
+    struct cli l;
+    char pair[64], *eq, *end;
+    size_t k;
+    int i, positional = 0;
+
+    memset(&l, 0, sizeof l);
+    l.o = options ? options : &defaults;
+    l.terminal = (l.o->flags & SQLMIG_TERMINAL) != 0;
+    if (argc < 1 || !argv || !argv[0]) {
+        fputs("usage: status|up|down|verify|adopt|resolve|repair [options] (COMMAND --help says more)\n", stderr);
+        return 2;
+    }
+    for (k = 0; k < sizeof cli_helps / sizeof cli_helps[0] && strcmp(argv[0], cli_helps[k].command) != 0; k++) {}
+    if (k == sizeof cli_helps / sizeof cli_helps[0]) {
+        if (strcmp(argv[0], "--help") != 0 && strcmp(argv[0], "help") != 0)
+            return cli_usage(argv[0], "no such command: status, up, down, verify, adopt, resolve or repair", NULL);
+        for (k = 0; k < sizeof cli_helps / sizeof cli_helps[0]; k++)
+            printf("%-9s %s\n", cli_helps[k].command, cli_helps[k].synopsis + strlen(cli_helps[k].command));
+        return 0;
+    }
+    l.command = cli_helps[k].command;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int64_t *slot = NULL;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("usage: %s\n%s\n", cli_helps[k].synopsis, cli_helps[k].text);
+            return 0;
+        } else if (strcmp(a, "--json") == 0 && (k == 0 || k == 3)) {
+            l.json = 1;
+        } else if (strcmp(a, "--dry-run") == 0 && (k == 1 || k == 2 || k == 4)) {
+            l.dry_run = 1;
+        } else if (strcmp(a, "--yes") == 0 && k == 6) {
+            l.yes = 1;
+        } else if ((strcmp(a, "--to") == 0 && (k == 1 || k == 2)) || (strcmp(a, "--version") == 0 && k == 4)) {
+            slot = a[2] == 't' ? (l.has_to = 1, &l.to) : &l.version;
+        } else if ((strcmp(a, "--from") == 0 || strcmp(a, "--from-table") == 0) && k == 4 && v) {
+            *(a[6] ? &l.from_table : &l.from) = argv[++i];
+        } else if (strcmp(a, "--user-version") == 0 && k == 4 && v) {
+            snprintf(pair, sizeof pair, "%s", argv[++i]);
+            if (!(eq = strchr(pair, '=')) || l.npairs == 32)
+                return cli_usage(l.command, "--user-version is U=V (a user_version, the version it means), at most "
+                                 "32 times:", argv[i]);
+            *eq = '\0';
+            l.pairs[2 * l.npairs] = strtoll(pair, &end, 10);
+            if (end == pair || *end || (l.pairs[2 * l.npairs + 1] = strtoll(eq + 1, &end, 10), end == eq + 1) || *end)
+                return cli_usage(l.command, "--user-version is U=V, two numbers:", argv[i]);
+            l.npairs++;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage(l.command, "unknown option, or one without its value:", a);
+        } else if (positional == 0 && (k == 5 || k == 6)) {
+            l.version = strtoll(a, &end, 10);
+            if (end == a || *end)
+                return cli_usage(l.command, "VERSION is a number, not", a);
+            positional++;
+        } else if (positional == 1 && k == 5 && (strcmp(a, "applied") == 0 || strcmp(a, "retry") == 0)) {
+            l.how = a;
+            positional++;
+        } else {
+            return cli_usage(l.command, "unexpected argument", a);
+        }
+        if (slot) {
+            if (!v || (*slot = strtoll(v, &end, 10), end == v) || *end)
+                return cli_usage(l.command, v ? "a version is a number, not" : "a version is needed after", v ? v : a);
+            i++;
+        }
+    }
+    if ((k == 5 && positional < 2) || (k == 6 && positional < 1))
+        return cli_usage(l.command, k == 5 ? "expected VERSION applied|retry" : "expected VERSION", NULL);
+    if (!db || !set) {
+        fprintf(stderr, "SQLMIG_MISUSE: sqlmig_main() needs the database and the set\n");
+        return 1;
+    }
+    return cli_run(&l, db, set);
 }
 
 const char *sqlmig_errname(int code)

@@ -224,6 +224,7 @@ const char *sqlmig_errstr(int code);
 #define SQLMIG_ALLOW_UNKNOWN      0x04u /* tolerate applied versions not in the set */
 #define SQLMIG_ALLOW_OUT_OF_ORDER 0x08u /* apply pending versions older than the newest applied */
 #define SQLMIG_REPLAY             0x10u /* a fresh database too: run every migration, not the snapshot */
+#define SQLMIG_TERMINAL           0x20u /* sqlmig_main(): stdout is a terminal (progress lines, colour) */
 
 /* Levels passed to the log callback. */
 #define SQLMIG_LOG_ERROR 0 /* the failure a call returns, or a problem verify found */
@@ -654,6 +655,27 @@ struct sqlmig_adoption {
 */
 int sqlmig_adopt(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options,
                  const struct sqlmig_adoption *how, sqlmig_result *res);
+
+/*
+** A command line over the database, for a host program that wants one:
+**
+**     if (argc > 1 && strcmp(argv[1], "migrate") == 0)
+**         return sqlmig_main(db, &app_migrations, NULL, argc - 2, argv + 2);
+**
+** gives `app migrate status|up|down|verify|adopt|resolve|repair ...` with
+** the output of the `sqlmig` command of the same names (which calls this
+** function): argv[0] is the command, then its options (`--help` for each;
+** `--json` for status and verify; `--dry-run` for up, down and adopt;
+** `--to V`; `adopt --version V | --user-version U=V | --from TOOL`;
+** `resolve VERSION applied|retry`; `repair VERSION [--yes]`). Results go to
+** stdout, problems to stderr. `options` gives the ledger's name, the busy
+** timeout and the connect callback; SQLMIG_TERMINAL in its flags (the
+** caller knows: isatty()) adds a progress line per migration and colour;
+** its own log callback is replaced. Returns an exit status: 0 done, 1 the
+** runtime refused (the SQLMIG_ code name and the message are printed), 2 a
+** usage error (one line, and where help is).
+*/
+int sqlmig_main(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options *options, int argc, char **argv);
 
 /*
 ** The fingerprint of one schema object as sqlmig compares schemas: a 64-bit

@@ -28,19 +28,19 @@ q() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execut
 
 run 1 status a.db --dir "$rev" && grep -q "no such file; \`sqlmig up\` creates it" err
 ok $? "status of a missing file: exit 1, and what to do: $(cat err)"
-run 0 up a.db --dir "$rev" && [ "$(cat out)" = "a.db: version 0 -> 6, 6 applied" ]
+run 0 up a.db --dir "$rev" && [ "$(cat out)" = "version 0 -> 6, 6 applied" ]
 ok $? "up creates and migrates: $(cat out)"
-run 0 status a.db --dir "$rev" && [ "$(grep -c '^applied ' out)" = 6 ] && tail -n 1 out | grep -q "^a.db: version 6, 0 pending"
+run 0 status a.db --dir "$rev" && [ "$(grep -c '^applied ' out)" = 6 ] && tail -n 1 out | grep -q "^version 6, 0 pending"
 ok $? "status lists every migration applied: $(tail -n 1 out)"
 run 0 status a.db --dir "$rev" --json &&
     python3 -c 'import json, sys; d = json.load(open("out")); sys.exit(not (d["version"] == 6 and d["pending"] == 0 and len(d["migrations"]) == 6 and d["migrations"][5]["state"] == "applied" and d["ok"]))'
 ok $? "status --json: valid JSON with version, pending and every migration"
-run 0 verify a.db --dir "$rev" && grep -q "a.db: version 6, verified" out
+run 0 verify a.db --dir "$rev" && grep -q "^version 6, verified" out
 ok $? "verify: exit 0: $(cat out)"
 
-run 0 down a.db --dir "$rev" && [ "$(cat out)" = "a.db: version 6 -> 5, 1 rolled back" ]
+run 0 down a.db --dir "$rev" && [ "$(cat out)" = "version 6 -> 5, 1 rolled back" ]
 ok $? "down without --to rolls back the newest one: $(cat out)"
-run 0 down a.db --dir "$rev" --to 2 --dry-run && [ "$(cat out)" = "a.db: version 5 -> 2, 3 to roll back (dry run)" ] &&
+run 0 down a.db --dir "$rev" --to 2 --dry-run && [ "$(cat out)" = "version 5 -> 2, 3 to roll back (dry run)" ] &&
     [ "$(q a.db 'SELECT max(version) FROM schema_migrations')" = 5 ]
 ok $? "down --dry-run says the plan and changes nothing: $(cat out)"
 run 0 down a.db --dir "$rev" --to 2 && [ "$(q a.db 'SELECT max(version) FROM schema_migrations')" = 2 ]

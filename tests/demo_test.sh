@@ -3,9 +3,11 @@
 # run applies nothing, and the 12-step rebuild of the parent table `projects`
 # keeps the child rows of `tasks` (ON DELETE CASCADE) that a real user had
 # entered before it ran.
-# Usage: demo_test.sh DEMO   (prints TAP)
+# `demo migrate ...` (sqlmig_main()) prints what the sqlmig command prints.
+# Usage: demo_test.sh DEMO SQLMIG   (prints TAP)
 set -u
 demo=$1
+sqlmig=${2:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/tap.sh"
@@ -48,5 +50,21 @@ after=$(q "$db" "SELECT count(*) FROM tasks")/$(q "$db" "SELECT count(*) FROM ta
 ok $([ "$before" = "$after" ] && [ "$before" = 3/3 ]; echo $?) "tasks and task_tags rows survive the rebuild of projects ($before -> $after)"
 ok $([ -z "$(q "$db" 'PRAGMA foreign_key_check')" ]; echo $?) "foreign_key_check is clean afterwards"
 ok $([ "$(q "$db" 'PRAGMA integrity_check')" = ok ]; echo $?) "integrity_check is ok"
+
+# The host's command line in two lines: the same output as the sqlmig command.
+migrations=$(cd "$(dirname "$0")/../migrations" && pwd)
+for cmd in "up --to 5" "status" "down" "status --json" "verify" "up" "down --to 3 --dry-run"; do
+    DEMO_DB=$work/host.db "$demo" migrate $cmd > "$work/host.out" 2>&1
+    a=$?
+    "$sqlmig" ${cmd%% *} "$work/cli.db" --dir "$migrations" ${cmd#${cmd%% *}} > "$work/cli.out" 2>&1
+    b=$?
+    # When each ran, and how long it took, differ; the rest may not.
+    sed -i -E 's/[0-9-]*T[0-9:.]*Z//g; s/"execution_ms": [0-9-]*/"execution_ms": _/g' "$work/host.out" "$work/cli.out"
+    ok $([ $a = $b ] && cmp -s "$work/host.out" "$work/cli.out"; echo $?) \
+        "demo migrate $cmd: exit $a and output as sqlmig $cmd (exit $b)"
+    cmp -s "$work/host.out" "$work/cli.out" || diff "$work/cli.out" "$work/host.out" | head -n 6 | sed 's/^/# /'
+done
+DEMO_DB=$work/host.db "$demo" migrate frob > /dev/null 2> "$work/frob.err"
+ok $([ $? = 2 ] && [ "$(wc -l < "$work/frob.err")" = 1 ]; echo $?) "demo migrate frob: a one-line usage error"
 
 finish

@@ -7,14 +7,13 @@
 #define SQLMIG_LIVE_H
 
 /*
-** Run `command` with its arguments (after the command's name). Returns the
-** exit status: 0 done, 1 the database, the folder or the runtime refused
-** (the SQLMIG_ code is printed), 2 a usage error.
+** Run `command` with its arguments (after the command's name): DB, --dir,
+** --table and the reading options of compile here, the rest through
+** sqlmig_main(), so that a host's `app migrate ...` prints what this does.
+** Returns the exit status: 0 done, 1 the database, the folder or the
+** runtime refused (the SQLMIG_ code is printed), 2 a usage error.
 */
 int live_command(const char *command, int argc, char **argv);
-
-/* Print the help of `command` to stdout: 0, or 2 when it is not one of them. */
-int live_help(const char *command);
 
 /* Is `command` one of them? */
 int live_is_command(const char *command);
