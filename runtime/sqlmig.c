@@ -3136,10 +3136,10 @@ static int cli_repair(struct cli *l, sqlite3 *db, const struct sqlmig_set *set)
 
     if (!m)
         return cli_usage(l->command, "no migration of the set has that version", NULL);
-    if ((rc = init(&c, db, set, l->o, &res)) != 0 || (rc = open_own(&c)) != 0
-        || (rc = prepare(&c, "SELECT checksum FROM main.@ WHERE version = ?1", &st)) != 0) {
-        if (rc > 100 || rc == SQLITE_ERROR)
-            rc = sqlite_failed(&c, rc, "read the ledger");
+    if ((rc = init(&c, db, set, l->o, &res)) == 0 && (rc = open_own(&c)) == 0
+        && (rc = prepare(&c, "SELECT checksum FROM main.@ WHERE version = ?1", &st)) != SQLITE_OK)
+        rc = sqlite_failed(&c, rc, "read the ledger");
+    if (rc) {
         sqlite3_finalize(st);
         return cli_failed(l, end_call(&c, rc), &res);
     }
