@@ -133,7 +133,7 @@ int history_step(struct history *h, sqlite3 *db, const char *ledger, size_t step
     sqlite3_stmt *st = NULL;
     sqlite3_int64 version = -1;
     size_t n = 0, a = 0, b = 0;
-    int d, rc = 0;
+    int rc = 0;
 
     if (sqlite3_prepare_v2(db, "PRAGMA main.schema_version", -1, &st, NULL) == SQLITE_OK
         && sqlite3_step(st) == SQLITE_ROW)
@@ -146,13 +146,17 @@ int history_step(struct history *h, sqlite3 *db, const char *ledger, size_t step
         return -1;
     /* Merge the schema before with the schema after: what is new, redefined or gone. */
     while (rc == 0 && (a < h->count || b < n)) {
-        d = a == h->count ? 1 : b == n ? -1 : by_key(&h->objects[a], &now[b]);
-        if (d < 0)
-            rc = add_change(f, step, &h->objects[a], 0);
-        else if (d > 0 || h->objects[a].fp != now[b].fp || strcmp(h->objects[a].name, now[b].name) != 0)
-            rc = add_change(f, step, &now[b], now[b].fp);
-        a += d <= 0;
-        b += d >= 0;
+        if (b == n || (a < h->count && by_key(&h->objects[a], &now[b]) < 0)) {
+            rc = add_change(f, step, &h->objects[a++], 0); /* gone */
+        } else if (a == h->count || by_key(&h->objects[a], &now[b]) > 0) {
+            rc = add_change(f, step, &now[b], now[b].fp); /* new */
+            b++;
+        } else { /* there before and after: redefined? */
+            if (h->objects[a].fp != now[b].fp || strcmp(h->objects[a].name, now[b].name) != 0)
+                rc = add_change(f, step, &now[b], now[b].fp);
+            a++;
+            b++;
+        }
     }
     free_objects(h->objects, h->count);
     h->objects = now;

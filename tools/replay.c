@@ -1188,7 +1188,8 @@ int replay_folder(struct tool_folder *f, int snapshot, size_t snapshot_max)
     memset(&set, 0, sizeof set);
     memset(&a, 0, sizeof a);
     buf_init(&b);
-    if ((f->count || f->repeatable_count) && !(ms = calloc(f->count + f->repeatable_count, sizeof *ms))) {
+    /* One entry at least, so that an empty folder needs no case of its own. */
+    if (!(ms = calloc(f->count + f->repeatable_count + 1, sizeof *ms))) {
         diag_fatal("out of memory");
         return 1;
     }

@@ -222,6 +222,9 @@ static void *hold(void *p)
     if (write(h->locked[1], &c, 1) != 1)
         h->rc = -1;
     sqlite3_sleep(h->hold_ms);
+    /* Its COMMIT waits, as an application's would, for the moment a reader
+    ** of sqlmig's (retrying a statement the lock made busy) holds. */
+    sqlite3_busy_timeout(db, 2000);
     if (h->rc == SQLITE_OK)
         h->rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (sqlite3_close(db) != SQLITE_OK && h->rc == SQLITE_OK)
