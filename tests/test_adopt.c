@@ -15,6 +15,7 @@
 #include "setup.h"
 #include "dbq.h"
 #include "logcap.h"
+#include "dbfiles.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -44,13 +45,7 @@ static struct tap T;
     "create trigger if not exists notes_stamp after insert on notes when new.created_at is null "      \
     "begin update notes set created_at = '2000-01-01' where id = new.id; end;"
 
-static char dir[] = "/tmp/sqlmig-adopt-XXXXXX";
-static int ndb;
-
-static void db_path(int n, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/%d.db", dir, n);
-}
+static struct dbfiles files;
 
 /* A new database file that the old startup code made. */
 static sqlite3 *made_by(const char *old_code)
@@ -58,7 +53,7 @@ static sqlite3 *made_by(const char *old_code)
     char path[128];
     sqlite3 *db = NULL;
 
-    db_path(++ndb, path, sizeof path);
+    dbfiles_next(&files, path, sizeof path);
     if (sqlite3_open(path, &db) != SQLITE_OK) {
         tap_diag("cannot open %s", path);
         exit(2);
@@ -233,7 +228,7 @@ static void test_concurrent_starters(void)
     pid_t pid[4];
     int i, status, good = 0;
 
-    db_path(ndb, path, sizeof path);
+    dbfiles_path(&files, files.count, path, sizeof path);
     setup_close(db);
     for (i = 0; i < 4; i++) {
         if ((pid[i] = fork()) < 0)
@@ -266,28 +261,12 @@ static void test_concurrent_starters(void)
 
 int main(void)
 {
-    char path[128], extra[160];
-    int i;
-    static const char *const suffix[] = { "", "-journal", "-wal", "-shm" };
-
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 2;
-    }
+    dbfiles_start(&files, "adopt");
     test_found_from_the_schema();
     test_given_or_mapped();
     test_differences_named();
     test_not_adopted();
     test_concurrent_starters();
-    for (i = 1; i <= ndb; i++) {
-        size_t k;
-        db_path(i, path, sizeof path);
-        for (k = 0; k < sizeof suffix / sizeof suffix[0]; k++) {
-            snprintf(extra, sizeof extra, "%s%s", path, suffix[k]);
-            remove(extra);
-        }
-    }
-    if (rmdir(dir) != 0)
-        perror("rmdir");
+    dbfiles_end(&files);
     return tap_done(&T);
 }

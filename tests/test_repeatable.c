@@ -11,6 +11,7 @@
 #include "setup.h"
 #include "dbq.h"
 #include "logcap.h"
+#include "dbfiles.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -83,13 +84,7 @@ static const struct sqlmig_set set_v2_objects = {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static char dir[] = "/tmp/sqlmig-repeatable-XXXXXX";
-static int ndb;
-
-static void db_path(int n, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/%d.db", dir, n);
-}
+static struct dbfiles files;
 
 /* A database the application has used already (not fresh: no batch). */
 static sqlite3 *existing(void)
@@ -97,7 +92,7 @@ static sqlite3 *existing(void)
     char path[128];
     sqlite3 *db = NULL;
 
-    db_path(++ndb, path, sizeof path);
+    dbfiles_next(&files, path, sizeof path);
     if (sqlite3_open(path, &db) != SQLITE_OK) {
         tap_diag("cannot open %s", path);
         exit(2);
@@ -318,27 +313,11 @@ static void test_refusals(void)
 
 int main(void)
 {
-    char path[128], extra[160];
-    int i;
-    static const char *const suffix[] = { "", "-journal", "-wal", "-shm" };
-
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 2;
-    }
+    dbfiles_start(&files, "repeatable");
     test_run_and_rerun();
     test_target_and_batch();
     test_status_and_verify();
     test_refusals();
-    for (i = 1; i <= ndb; i++) {
-        size_t k;
-        db_path(i, path, sizeof path);
-        for (k = 0; k < sizeof suffix / sizeof suffix[0]; k++) {
-            snprintf(extra, sizeof extra, "%s%s", path, suffix[k]);
-            remove(extra);
-        }
-    }
-    if (rmdir(dir) != 0)
-        perror("rmdir");
+    dbfiles_end(&files);
     return tap_done(&T);
 }

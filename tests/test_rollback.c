@@ -12,6 +12,7 @@
 #include "setup.h"
 #include "dbq.h"
 #include "logcap.h"
+#include "dbfiles.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -23,20 +24,14 @@
 static struct tap T;
 #define OK(cond, ...) tap_ok(&T, (cond), __VA_ARGS__)
 
-static char dir[] = "/tmp/sqlmig-rollback-XXXXXX";
-static int ndb;
-
-static void db_path(int n, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/%d.db", dir, n);
-}
+static struct dbfiles files;
 
 static sqlite3 *fresh(int wal)
 {
     char path[128];
     sqlite3 *db = NULL;
 
-    db_path(++ndb, path, sizeof path);
+    dbfiles_next(&files, path, sizeof path);
     if (sqlite3_open(path, &db) != SQLITE_OK) {
         tap_diag("cannot open %s", path);
         exit(2);
@@ -234,27 +229,11 @@ static void test_older_build(void)
 
 int main(void)
 {
-    char path[128], extra[160];
-    int i;
-    static const char *const suffix[] = { "", "-journal", "-wal", "-shm" };
-
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 2;
-    }
+    dbfiles_start(&files, "rollback");
     test_round_trip(0);
     test_round_trip(1);
     test_refusals();
     test_older_build();
-    for (i = 1; i <= ndb; i++) {
-        size_t k;
-        db_path(i, path, sizeof path);
-        for (k = 0; k < sizeof suffix / sizeof suffix[0]; k++) {
-            snprintf(extra, sizeof extra, "%s%s", path, suffix[k]);
-            remove(extra);
-        }
-    }
-    if (rmdir(dir) != 0)
-        perror("rmdir");
+    dbfiles_end(&files);
     return tap_done(&T);
 }

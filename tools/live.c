@@ -12,8 +12,6 @@
 #include "replay.h"
 #include "sqlmig.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
