@@ -7,6 +7,7 @@
 #ifndef SQLMIG_DBFILES_H
 #define SQLMIG_DBFILES_H
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -35,6 +36,20 @@ static inline void dbfiles_path(const struct dbfiles *d, int n, char *buf, size_
 static inline void dbfiles_next(struct dbfiles *d, char *buf, size_t size)
 {
     dbfiles_path(d, ++d->count, buf, size);
+}
+
+/* A connection to a new file, or exit status 2. */
+static inline sqlite3 *dbfiles_open(struct dbfiles *d)
+{
+    char path[128];
+    sqlite3 *db = NULL;
+
+    dbfiles_next(d, path, sizeof path);
+    if (sqlite3_open(path, &db) != SQLITE_OK) {
+        tap_diag("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        exit(2);
+    }
+    return db;
 }
 
 /* Every file handed out, and the folder, removed. */

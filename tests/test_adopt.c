@@ -50,14 +50,8 @@ static struct dbfiles files;
 /* A new database file that the old startup code made. */
 static sqlite3 *made_by(const char *old_code)
 {
-    char path[128];
-    sqlite3 *db = NULL;
+    sqlite3 *db = dbfiles_open(&files);
 
-    dbfiles_next(&files, path, sizeof path);
-    if (sqlite3_open(path, &db) != SQLITE_OK) {
-        tap_diag("cannot open %s", path);
-        exit(2);
-    }
     if (old_code)
         setup_exec(db, old_code);
     return db;

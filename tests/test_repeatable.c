@@ -89,14 +89,8 @@ static struct dbfiles files;
 /* A database the application has used already (not fresh: no batch). */
 static sqlite3 *existing(void)
 {
-    char path[128];
-    sqlite3 *db = NULL;
+    sqlite3 *db = dbfiles_open(&files);
 
-    dbfiles_next(&files, path, sizeof path);
-    if (sqlite3_open(path, &db) != SQLITE_OK) {
-        tap_diag("cannot open %s", path);
-        exit(2);
-    }
     setup_exec(db, "CREATE TABLE app_settings(k TEXT PRIMARY KEY, v TEXT)");
     return db;
 }

@@ -28,14 +28,8 @@ static struct dbfiles files;
 
 static sqlite3 *fresh(int wal)
 {
-    char path[128];
-    sqlite3 *db = NULL;
+    sqlite3 *db = dbfiles_open(&files);
 
-    dbfiles_next(&files, path, sizeof path);
-    if (sqlite3_open(path, &db) != SQLITE_OK) {
-        tap_diag("cannot open %s", path);
-        exit(2);
-    }
     setup_exec(db, wal ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode=DELETE");
     return db;
 }

@@ -436,6 +436,19 @@ static void migration_array(struct buf *out, const char *symbol, const char *arr
     buf_puts(out, "};\n\n");
 }
 
+/*
+** One array of the set and its count: `.name = <symbol>_name` and its
+** element count, or NULL and 0 when it is empty (an empty array is not C).
+*/
+static void set_array(struct buf *out, const char *symbol, const char *name, const char *count_name, size_t n)
+{
+    if (n > 0)
+        buf_printf(out, "    .%s = %s_%s,\n    .%s = sizeof %s_%s / sizeof %s_%s[0],\n", name, symbol, name,
+                   count_name, symbol, name, symbol, name);
+    else
+        buf_printf(out, "    .%s = NULL,\n    .%s = 0,\n", name, count_name);
+}
+
 /* Does the folder's tool keep a checksum of every migration (all hex or digits)? */
 static int has_toolsums(const struct tool_folder *f)
 {
@@ -540,20 +553,9 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
                   "#pragma GCC diagnostic pop\n"
                   "#endif\n\n");
 
-    /* Empty arrays are not C: an empty folder gets NULL and 0 instead. */
     buf_printf(out, "const struct sqlmig_set %s = {\n", symbol);
-    if (f->count > 0)
-        buf_printf(out, "    .migrations = %s_migrations,\n"
-                        "    .count = sizeof %s_migrations / sizeof %s_migrations[0],\n",
-                   symbol, symbol, symbol);
-    else
-        buf_puts(out, "    .migrations = NULL,\n    .count = 0,\n");
-    if (f->object_count > 0)
-        buf_printf(out, "    .objects = %s_objects,\n"
-                        "    .object_count = sizeof %s_objects / sizeof %s_objects[0],\n",
-                   symbol, symbol, symbol);
-    else
-        buf_puts(out, "    .objects = NULL,\n    .object_count = 0,\n");
+    set_array(out, symbol, "migrations", "count", f->count);
+    set_array(out, symbol, "objects", "object_count", f->object_count);
     if (f->snapshot != NULL)
         buf_printf(out, "    .snapshot_sql = %s_snapshot,\n"
                         "    .snapshot_len = sizeof %s_snapshot - 1,\n"
@@ -568,18 +570,8 @@ int emit_c(const struct tool_folder *f, const char *symbol, const char *header,
     }
     buf_printf(out, "    .snapshot_auto_vacuum = %uu,\n    .snapshot_wal = %uu,\n", f->snapshot ? f->snapshot_auto_vacuum : 0,
                f->snapshot ? f->snapshot_wal : 0);
-    if (f->repeatable_count > 0)
-        buf_printf(out, "    .repeatables = %s_repeatables,\n"
-                        "    .repeatable_count = sizeof %s_repeatables / sizeof %s_repeatables[0],\n",
-                   symbol, symbol, symbol);
-    else
-        buf_puts(out, "    .repeatables = NULL,\n    .repeatable_count = 0,\n");
-    if (f->change_count > 0)
-        buf_printf(out, "    .changes = %s_changes,\n"
-                        "    .change_count = sizeof %s_changes / sizeof %s_changes[0],\n",
-                   symbol, symbol, symbol);
-    else
-        buf_puts(out, "    .changes = NULL,\n    .change_count = 0,\n");
+    set_array(out, symbol, "repeatables", "repeatable_count", f->repeatable_count);
+    set_array(out, symbol, "changes", "change_count", f->change_count);
     if (f->layout_label)
         buf_printf(out, "    .layout = \"%s\",\n", f->layout_label);
     else
