@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The sqlmig command over live database files: status (text and JSON), up,
 # down, verify (text and JSON), repair, adopt (found from the schema, from
-# user_version), resolve, dry runs, exit codes, one-line usage errors and
+# user_version), resolve, reset, dry runs, exit codes, one-line usage errors and
 # --help per command. Output is not a terminal here: no progress lines, no
 # colour.
 # Usage: cli_test.sh SQLMIG SOURCE_ROOT   (prints TAP)
@@ -82,12 +82,31 @@ ok $? "a started row: up says SQLMIG_INTERRUPTED"
 run 0 resolve d.db 10 retry && run 0 up d.db --dir "$demo" && grep -q "version 9 -> 11" out
 ok $? "resolve retry, then up: $(cat out)"
 
+# reset: nothing without --yes; with it, the host's own table goes too and up runs.
+run 0 up r.db --dir "$rev" && python3 -c 'import sqlite3; c = sqlite3.connect("r.db"); c.execute("CREATE TABLE mine(x)"); c.execute("INSERT INTO mine VALUES (1)"); c.commit()'
+objects=$(q r.db "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite%'")
+run 1 reset r.db --dir "$rev" && grep -q "deletes the $objects schema objects of r.db" out && grep -q -- "add --yes" out &&
+    [ "$(q r.db 'SELECT count(*) FROM mine')" = 1 ]
+ok $? "reset without --yes says what it would delete and does nothing: $(head -n 1 out)"
+run 0 reset r.db --dir "$rev" --yes && [ "$(sed -n 1p out)" = "reset: $objects schema objects deleted" ] &&
+    [ "$(sed -n 2p out)" = "version 0 -> 6, 6 applied" ] &&
+    [ "$(q r.db "SELECT count(*) FROM sqlite_schema WHERE name = 'mine'")" = 0 ] && run 0 verify r.db --dir "$rev"
+ok $? "reset --yes empties the database and applies every migration again; verified"
+python3 -c 'import sqlite3, time; c = sqlite3.connect("r.db", isolation_level=None); c.execute("BEGIN IMMEDIATE"); c.execute("CREATE TABLE z(x)"); open("held", "w").close(); time.sleep(3)' &
+holder=$!
+while [ ! -e held ]; do sleep 0.05; done
+run 1 reset r.db --dir "$rev" --yes && grep -q "another connection uses the database" err
+ok $? "reset while another connection writes: refused at once: $(cat err)"
+wait "$holder"
+[ "$(q r.db "SELECT count(*) FROM accounts")" -ge 0 ] && run 0 verify r.db --dir "$rev"
+ok $? "the refused reset left the database as it was"
+
 # Usage: one line, exit 2; help per command.
 for args in "up" "up a.db" "up a.db --dir $rev --frob" "down a.db --dir $rev --to x" "resolve a.db 3 maybe" "frob"; do
     run 2 $args && [ "$(wc -l < err)" = 1 ] && grep -q -- "--help says more" err
     ok $? "usage error, one line: sqlmig $args: $(cat err)"
 done
-for c in status up down verify adopt resolve repair compile check new; do
+for c in status up down verify adopt resolve repair reset compile check new; do
     run 0 "$c" --help && grep -q "^usage: sqlmig $c" out
     ok $? "$c --help"
 done

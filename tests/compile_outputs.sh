@@ -3,7 +3,7 @@
 # (an empty folder too), the same bytes wherever the folder lives and however
 # often it runs, outputs left untouched when nothing changed, a depfile that
 # names the folder and every file read (Make-escaped), CRLF read as LF in
-# checksums, plus the `check`, `new` and `--version` commands.
+# checksums, plus the `check` and `--version` commands.
 # Usage: compile_outputs.sh SQLMIG FIXTURES_DIR RUNTIME_INCLUDE CC [CC_ARGS…]
 set -u
 sqlmig=$1 fixtures=$2 runtime=$3
@@ -99,17 +99,10 @@ ok $? "a lossy down part compiles once its migration says '-- sqlmig:irreversibl
 grep -q '\.flags = SQLMIG_ONE_WAY,' "$work/oneway-out/app_migrations.c"
 ok $? "  and the migration is marked SQLMIG_ONE_WAY, which sqlmig_rollback() refuses to cross"
 
-# check, new, --version.
+# check, --version (new: new_test.sh).
 out=$("$sqlmig" check "$features" 2>/dev/null)
 ok $([ "$out" = "$features: plain layout (no other tool's mark); 5 migrations replayed, 4 schema objects, a snapshot for fresh databases
 $features: 1 down part proven to undo its up part" ]; echo $?) "check reports what it replayed and proved: ${out//$'\n'/ | }"
-mkdir -p "$work/new"
-printf 'CREATE TABLE a (x);\n' > "$work/new/7_a.sql"
-out=$("$sqlmig" new "$work/new" add_b)
-ok $([ "$out" = "$work/new/0008_add_b.sql" ] && [ -f "$work/new/0008_add_b.sql" ]; echo $?) "new creates the next version: $out"
-printf 'CREATE TABLE b (x);\n' >> "$work/new/0008_add_b.sql"
-"$sqlmig" new "$work/new" 'bad/name' 2> /dev/null
-ok $([ $? -eq 2 ]; echo $?) "new refuses a name with a slash"
 ok $([ "$("$sqlmig" --version)" = "sqlmig 0.1.0" ]; echo $?) "--version prints a version Meson can parse"
 
 finish

@@ -92,7 +92,7 @@ int read_folder(const struct reading *r, struct tool_folder *f)
     f->extension_count = r->ext_count;
     f->placeholders = r->placeholders;
     f->placeholder_count = r->placeholder_count;
-    rc = folder_read(r->dir, r->layout, f);
+    rc = folder_read(r->dir, r->layout, 0, f);
     if (rc == 0 && r->placeholder_count && f->layout != LAYOUT_FLYWAY) {
         diag_error(r->dir, 0, 0, "--placeholder is for Flyway folders, and this one is read as %s",
                    layout_name((enum scan_layout)f->layout));

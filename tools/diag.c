@@ -174,7 +174,7 @@ size_t diag_flush(struct diag_list *l)
         size_t same = 0, len = 0, dir = strrchr(it->path, '/') ? (size_t)(strrchr(it->path, '/') - it->path) + 1 : 0;
 
         errors += it->kind == DIAG_ERROR;
-        if (it->printed)
+        if (it->printed || (l->errors_only && it->kind != DIAG_ERROR))
             continue;
         for (k = i + 1; k < l->count; k++) {
             struct diag_item *o = &l->items[k];

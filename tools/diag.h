@@ -41,6 +41,7 @@ struct diag_list {
     struct diag_item *items;
     size_t count, cap;
     int lost;              /* messages dropped for want of memory */
+    int errors_only;       /* diag_flush() prints the errors alone */
 };
 
 enum diag_kind { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };

@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "layout.h"
+#include "new.h"
 #include "scan.h"
 #include "sha256.h"
 #include "toolsum.h"
@@ -176,6 +177,19 @@ static const char *const empty_note[LAYOUT_COUNT] = {
 #define NO_DOWN "the down part holds no statement: the migration has no down part, and sqlmig_rollback() will " \
                 "not undo it"
 
+/* The statement `sqlmig new` writes in a template, still there (new.h). */
+static void warn_placeholder(const char *sql, unsigned first_line, const char *path, struct diag_list *d)
+{
+    const char *at = sql ? strstr(sql, NEW_PLACEHOLDER) : NULL;
+    unsigned line, col;
+
+    if (at) {
+        diag_position(sql, (size_t)(at - sql), first_line, &line, &col);
+        diag_add(d, DIAG_WARNING, path, line, col, "the placeholder of `sqlmig new` is still here: "
+                 "replace it with the migration's SQL");
+    }
+}
+
 /*
 ** Read one migration's text (or its sections), scan it in the layout's
 ** dialect, and fill m's up and down parts, flags and checksum.
@@ -304,6 +318,8 @@ static int load(struct tool_folder *f, struct layout_entry *es, size_t n, struct
             m->flags &= ~SQLMIG_DOWN_WRAPPED;
         }
     }
+    warn_placeholder(m->up, m->up_line, m->path, d);
+    warn_placeholder(m->down, m->down_line, m->down_path, d);
     return errors;
 }
 
@@ -540,7 +556,7 @@ static int nothing_found(const struct tool_folder *f, const struct layout_entry 
     return 0;
 }
 
-int folder_read(const char *dir, int layout, struct tool_folder *f)
+int folder_read(const char *dir, int layout, int errors_only, struct tool_folder *f)
 {
     struct diag_list d;
     struct layout_entry *es;
@@ -549,6 +565,7 @@ int folder_read(const char *dir, int layout, struct tool_folder *f)
     int errors = 0;
 
     memset(&d, 0, sizeof d);
+    d.errors_only = errors_only;
     memset(&plan, 0, sizeof plan);
     f->dir = strdup(dir);
     if (!f->dir) {

@@ -1,6 +1,6 @@
 /*
 ** live.c — the `sqlmig` commands over a live database: status, up, down,
-** verify, adopt, resolve and repair DB --dir DIR. Each reads the folder and
+** verify, adopt, resolve, repair and reset DB --dir DIR. Each reads the folder and
 ** replays it as `sqlmig compile` does, builds in memory the very set a
 ** compiled program would embed, and runs the runtime's own function on the
 ** database file; nothing here decides what a migration does.
@@ -11,6 +11,8 @@
 #include "diag.h"
 #include "replay.h"
 #include "sqlmig.h"
+
+#include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,9 +99,49 @@ static int build_set(const struct tool_folder *f, struct owned *o)
     return 0;
 }
 
+/*
+** `sqlmig reset`: every object of the database and its rows gone, before up
+** applies the whole folder again. For development databases only: it is
+** not one of sqlmig_main()'s commands, so no program ships it; it does
+** nothing without --yes; and it waits for no other connection (VACUUM
+** fails at once while another one uses the file).
+*/
+static int reset_database(sqlite3 *db, const char *path, size_t migrations, int yes)
+{
+    sqlite3_stmt *st = NULL;
+    int objects = -1, rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                           -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        objects = sqlite3_column_int(st, 0);
+    if (sqlite3_finalize(st) != SQLITE_OK || objects < 0) {
+        fprintf(stderr, "sqlmig: %s: cannot read the schema: %s\n", path, sqlite3_errmsg(db));
+        return 1;
+    }
+    if (!yes) {
+        printf("reset deletes the %d schema object%s of %s and every row, then applies the %zu migration%s again\n"
+               "nothing done: add --yes to reset (a development database only)\n",
+               objects, objects == 1 ? "" : "s", path, migrations, migrations == 1 ? "" : "s");
+        return 1;
+    }
+    rc = sqlite3_db_config(db, SQLITE_DBCONFIG_RESET_DATABASE, 1, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "VACUUM", NULL, NULL, NULL);
+    /* Switched off whatever happened: it is a setting of this connection. */
+    if (sqlite3_db_config(db, SQLITE_DBCONFIG_RESET_DATABASE, 0, NULL) != SQLITE_OK && rc == SQLITE_OK)
+        rc = SQLITE_ERROR;
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "sqlmig: %s: cannot reset: %s%s\n", path, sqlite3_errmsg(db),
+                rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? " (another connection uses the database)" : "");
+        return 1;
+    }
+    printf("reset: %d schema object%s deleted\n", objects, objects == 1 ? "" : "s");
+    return 0;
+}
+
 /* ---- the command line ---------------------------------------------------- */
 
-static const char *const commands[] = { "status", "up", "down", "verify", "adopt", "resolve", "repair" };
+static const char *const commands[] = { "status", "up", "down", "verify", "adopt", "resolve", "repair", "reset" };
 
 int live_is_command(const char *command)
 {
@@ -127,7 +169,8 @@ int live_command(const char *command, int argc, char **argv)
     sqlite3 *db = NULL;
     const char *path = NULL, *table = NULL;
     char **rest = calloc((size_t)argc + 2, sizeof *rest);
-    int i, n = 0, rc, status, help = 0, resolve = strcmp(command, "resolve") == 0;
+    int i, n = 0, rc, status, help = 0, yes = 0, resolve = strcmp(command, "resolve") == 0,
+        reset = strcmp(command, "reset") == 0;
 
     if (!rest) {
         diag_fatal("out of memory");
@@ -135,7 +178,7 @@ int live_command(const char *command, int argc, char **argv)
     }
     /* sqlmig's own options here; the command's go to sqlmig_main(). */
     reading_init(&r);
-    rest[n++] = (char *)command;
+    rest[n++] = reset ? "up" : (char *)command;
     for (i = 0; i < argc; i++) {
         int got = reading_option(&r, command, argc, argv, &i, &status);
         if (got < 0) {
@@ -149,6 +192,8 @@ int live_command(const char *command, int argc, char **argv)
             i++;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             help = 1;
+        } else if (reset && strcmp(argv[i], "--yes") == 0) {
+            yes = 1;
         } else if (!path && argv[i][0] != '-') {
             path = argv[i];
         } else {
@@ -156,6 +201,16 @@ int live_command(const char *command, int argc, char **argv)
             if (takes_value(argv[i]) && i + 1 < argc)
                 rest[n++] = argv[++i];
         }
+    }
+    if (help && reset) {
+        printf("usage: sqlmig reset DB --dir DIR --yes [--table NAME] [--layout NAME] ...\n"
+               "Delete every table, view, index and trigger of DB and every row, then apply\n"
+               "every migration of DIR, as `up` does. For development databases: without\n"
+               "--yes it says what it would delete and does nothing; it fails at once while\n"
+               "another connection uses DB; programs do not get it through sqlmig_main().\n"
+               "Exit status: 0 done; 1 refused or nothing done; 2 a usage error.\n");
+        free(rest);
+        return 0;
     }
     if (help) {
         printf("usage: sqlmig %s DB%s [--table NAME] [--layout NAME] [--load-extension FILE[:ENTRY]]...\n"
@@ -191,7 +246,9 @@ int live_command(const char *command, int argc, char **argv)
         memset(&opt, 0, sizeof opt);
         opt.table = table;
         opt.flags = isatty(STDOUT_FILENO) ? SQLMIG_TERMINAL : 0;
-        rc = sqlmig_main(db, &o.set, &opt, n, rest);
+        rc = reset ? reset_database(db, path, f.count, yes) : 0;
+        if (rc == 0)
+            rc = sqlmig_main(db, &o.set, &opt, n, rest);
     }
     if (db && sqlite3_close(db) != SQLITE_OK && rc == 0) {
         fprintf(stderr, "sqlmig: %s: cannot close the database\n", path);

@@ -1,6 +1,6 @@
 /*
 ** live.h — the `sqlmig` commands over a live database (status, up, down,
-** verify, adopt, resolve, repair), each through the runtime's own function
+** verify, adopt, resolve, repair, and reset for development), each through the runtime's own function
 ** on a set built in memory from the migrations folder.
 */
 #ifndef SQLMIG_LIVE_H

@@ -8,8 +8,8 @@
 **                      [--placeholder NAME=VALUE]...
 **   sqlmig check DIR [--layout NAME] [--load-extension FILE[:ENTRY]]...
 **                    [--placeholder NAME=VALUE]...
-**   sqlmig new DIR NAME       create the next migration file in DIR
-**   sqlmig status|up|down|verify|adopt|resolve|repair ...   over a live database (live.c)
+**   sqlmig new DIR NAME [--down]   create the next migration of DIR (new.c)
+**   sqlmig status|up|down|verify|adopt|resolve|repair|reset ...   over a live database (live.c)
 **   sqlmig --version | --help
 */
 /* realpath() */
@@ -22,6 +22,7 @@
 #include "folder.h"
 #include "layout.h"
 #include "live.h"
+#include "new.h"
 #include "replay.h"
 #include "scan.h"
 #include "sqlmig.h"
@@ -58,13 +59,18 @@ static const char check_help[] =
     "The reading and the replay of compile, without writing anything; prints the\n"
     "layout it read, what it replayed, and the down parts it proved.\n";
 static const char new_help[] =
-    "usage: sqlmig new DIR NAME\n"
-    "Create DIR/<next version>_NAME.sql, numbered after the newest one.\n";
+    "usage: sqlmig new DIR NAME [--down] [--layout NAME]\n"
+    "Create the next migration of DIR as the folder's own tool names it: in its\n"
+    "layout, numbered after the newest (a UTC timestamp where the folder uses\n"
+    "them, else the next number, padded alike), with a down part where the\n"
+    "layout always has one, or the folder pairs its files, or --down asks. NAME\n"
+    "is letters, digits, '_' and '-'. The file holds a placeholder statement\n"
+    "that compiles, with a warning at its line until it is replaced.\n";
 static const char usage_text[] =
     "usage: sqlmig compile DIR --symbol NAME --output-c FILE.c --output-h FILE.h [...]\n"
     "       sqlmig check DIR [...]\n"
-    "       sqlmig new DIR NAME\n"
-    "       sqlmig status|up|down|verify|adopt|repair DB --dir DIR [...]\n"
+    "       sqlmig new DIR NAME [--down]\n"
+    "       sqlmig status|up|down|verify|adopt|repair|reset DB --dir DIR [...]\n"
     "       sqlmig resolve DB VERSION applied|retry\n"
     "       sqlmig --version\n"
     "\n"
@@ -76,6 +82,7 @@ static const char usage_text[] =
     "adopt    take over a database made without sqlmig, or by another tool\n"
     "repair   accept an applied migration edited on purpose\n"
     "resolve  settle an interrupted no-transaction migration\n"
+    "reset    delete everything in a development database, then up\n"
     "\n"
     "`sqlmig COMMAND --help` says more about each.\n";
 
@@ -352,77 +359,6 @@ static int cmd_check(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
-/*
-** Create DIR/<next>_NAME.sql. The next version is the newest plus one, with
-** as many digits as the widest existing version (at least four), so that
-** the folder also sorts well in a file browser.
-*/
-static int cmd_new(int argc, char **argv)
-{
-    struct tool_folder f;
-    char file[512], *path;
-    size_t i, width = 4;
-    int64_t next = 1;
-    FILE *fp;
-    struct scan_name sn;
-    int n, written;
-
-    if (argc != 2)
-        return usage_error("new", "%s", "expected a folder and a name");
-    memset(&f, 0, sizeof f);
-    if (folder_read(argv[0], LAYOUT_COUNT, &f) != 0) {
-        tool_folder_free(&f);
-        return 1;
-    }
-    /* Its names and markers are another tool's: a plain file would not fit. */
-    if (f.layout != LAYOUT_PLAIN && f.layout != LAYOUT_SQLX) {
-        diag_error(argv[0], 0, 0, "the folder is read as %s, and `sqlmig new` writes plain migrations only: "
-                   "create the file as %s names it", layout_name((enum scan_layout)f.layout),
-                   layout_name((enum scan_layout)f.layout));
-        tool_folder_free(&f);
-        return 1;
-    }
-    for (i = 0; i < f.count; i++) {
-        size_t digits = strspn(f.items[i].file, "0123456789");
-        if (digits > width)
-            width = digits;
-    }
-    if (f.count > 0) {
-        if (f.items[f.count - 1].version == INT64_MAX) {
-            diag_error(f.items[f.count - 1].path, 0, 0, "no version is left after this one");
-            tool_folder_free(&f);
-            return 1;
-        }
-        next = f.items[f.count - 1].version + 1;
-    }
-    tool_folder_free(&f);
-
-    n = snprintf(file, sizeof file, "%0*" PRId64 "_%s.sql", (int)width, next, argv[1]);
-    scan_file_name(file, &sn);
-    if (n < 0 || (size_t)n >= sizeof file || sn.kind != SCAN_PLAIN ||
-        argv[1][strcspn(argv[1], "/\\\t\r\n")] != '\0')
-        return usage_error("new", "'%s' does not make a valid migration file name "
-                           "(no slash, backslash, tab or line break)", argv[1]);
-    path = malloc(strlen(argv[0]) + strlen(file) + 2);
-    if (!path) {
-        diag_fatal("out of memory");
-        return 1;
-    }
-    sprintf(path, "%s/%s", argv[0], file);
-    fp = fopen(path, "wx");
-    written = fp && fprintf(fp, "-- %s\n", argv[1]) >= 0;
-    if (fp && fclose(fp) != 0) /* closed whether or not the write worked */
-        written = 0;
-    if (!written) {
-        diag_error(path, 0, 0, "cannot create: %s", strerror(errno));
-        free(path);
-        return 1;
-    }
-    printf("%s\n", path);
-    free(path);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     /* No URI in a migration may name a VFS that reaches the machine's files. */
@@ -445,7 +381,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "check") == 0)
         return asked_help(argc - 2, argv + 2, check_help) ? 0 : cmd_check(argc - 2, argv + 2);
     if (strcmp(argv[1], "new") == 0)
-        return asked_help(argc - 2, argv + 2, new_help) ? 0 : cmd_new(argc - 2, argv + 2);
+        return asked_help(argc - 2, argv + 2, new_help) ? 0 : new_command(argc - 2, argv + 2);
     if (live_is_command(argv[1]))
         return live_command(argv[1], argc - 2, argv + 2);
     return usage_error(NULL, "unknown command '%s'", argv[1]);

@@ -674,7 +674,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Keep what the pipeline says on stderr, to check how it says it. */
     saved_stderr = capture_stderr();
     memset(&tf, 0, sizeof tf);
-    problems = folder_read(folder, LAYOUT_PLAIN, &tf);
+    problems = folder_read(folder, LAYOUT_PLAIN, 0, &tf);
     if (problems < 0 || (problems == 0) != expected)
         fail(expected ? "folder_read refused a good folder" : "folder_read took a bad folder",
              NULL);
