@@ -4,7 +4,7 @@
 #
 #   tests/bench/run.sh SRCDIR WORKDIR SQLMIG LIBSQLMIG BARE CC [CC ARGS...]
 #
-#   SRCDIR     the source tree (runtime/, tests/gen_history.py, tests/bench/)
+#   SRCDIR     the source tree (runtime/, tests/helpers/gen_history.py, tests/bench/)
 #   WORKDIR    where histories, programs, databases, hyperfine's JSON and
 #              results.md go; it must be on a real disk, not tmpfs
 #   SQLMIG     the built `sqlmig` tool
@@ -147,13 +147,13 @@ dump() {
                   SELECT version, name, checksum FROM schema_migrations ORDER BY version;"
 }
 
-"${cc[@]}" -O2 -std=c11 -I"$src/tests" "$src/tests/dbsame.c" $sqlite_libs -o "$work/dbsame"
+"${cc[@]}" -O2 -std=c11 -I"$src/tests/helpers" "$src/tests/helpers/dbsame.c" $sqlite_libs -o "$work/dbsame"
 
 for n in $sizes; do
     h=$work/h$n c=$work/cli$n b=$work/b$n
     r=$(runs_for "$n")
     say "N=$n: history, CLI scripts"
-    python3 "$src/tests/gen_history.py" --out "$h" --count "$n" --seed "$seed" --bulk-rows "$bulk"
+    python3 "$src/tests/helpers/gen_history.py" --out "$h" --count "$n" --seed "$seed" --bulk-rows "$bulk"
     python3 "$bench/cli_scripts.py" "$h" "$c"
     cat "$c/sizes"
     mkdir -p "$b"
