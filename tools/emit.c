@@ -720,6 +720,19 @@ int emit_depfile(const struct tool_folder *f, const char *target,
             return -1;
     }
     buf_putc(out, '\n');
+    /*
+    ** An empty rule for each, as gcc -MP writes: once a migration is
+    ** deleted, make takes it for a file it need not make, instead of
+    ** stopping with "No rule to make target". Ninja ignores them.
+    */
+    for (i = 0; i < f->input_count + f->extension_count + 1; i++) {
+        const char *path = i == 0 ? f->dir : i <= f->input_count ? f->inputs[i - 1]
+                           : f->extensions[i - 1 - f->input_count];
+        buf_putc(out, '\n');
+        if (depfile_path(out, path, err, errlen) != 0)
+            return -1;
+        buf_puts(out, ":\n");
+    }
     return emit_done(out, err, errlen);
 }
 

@@ -59,7 +59,8 @@ int emit_h(const char *symbol, struct buf *out, char *err, size_t errlen);
 /*
 ** The depfile: "<target>: <f->dir> <every f->inputs[i]>", one path per line
 ** joined by " \" continuations, escaped for Make and Ninja (a space as "\ "
-** with the backslashes before it doubled, "#" as "\#", "$" as "$$").
+** with the backslashes before it doubled, "#" as "\#", "$" as "$$"); then
+** an empty rule "<path>:" for each of them, as gcc -MP writes.
 ** A path that no depfile can express (a newline, CR or tab in it, or one
 ** that ends in a backslash or a colon) is refused.
 */

@@ -2,7 +2,7 @@
 ** main.c — the `sqlmig` command: argument parsing and sub-command dispatch.
 **
 **   sqlmig compile DIR --symbol NAME --output-c NAME.c --output-h NAME.h
-**                      [--depfile NAME.d] [--schema schema.sql]
+**                      [--depfile NAME.d [--stamp FILE]] [--schema schema.sql]
 **                      [--no-snapshot | --snapshot-max BYTES]
 **                      [--layout NAME] [--load-extension FILE[:ENTRY]]...
 **                      [--placeholder NAME=VALUE]...
@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,7 @@
 
 static const char compile_help[] =
     "usage: sqlmig compile DIR --symbol NAME --output-c FILE.c --output-h FILE.h\n"
-    "                      [--depfile FILE.d] [--schema FILE.sql]\n"
+    "                      [--depfile FILE.d [--stamp FILE]] [--schema FILE.sql]\n"
     "                      [--no-snapshot | --snapshot-max BYTES]\n"
     "                      [--layout NAME] [--load-extension FILE[:ENTRY]]...\n"
     "                      [--placeholder NAME=VALUE]...\n"
@@ -52,7 +53,9 @@ static const char compile_help[] =
     "migrations' SQL plus 1 MiB. --layout reads DIR as plain, sqlx, golang-migrate,\n"
     "goose, dbmate, diesel, drizzle or flyway (default: recognised from the\n"
     "folder); --load-extension gives the replay the application's SQL functions;\n"
-    "--placeholder gives a Flyway ${NAME} its value.\n";
+    "--placeholder gives a Flyway ${NAME} its value. --stamp FILE is touched after\n"
+    "every run and is the depfile's target: the rule's target for make, which,\n"
+    "unlike Ninja, cannot see that an output kept its time on purpose.\n";
 static const char check_help[] =
     "usage: sqlmig check DIR [--layout NAME] [--load-extension FILE[:ENTRY]]...\n"
     "                        [--placeholder NAME=VALUE]...\n"
@@ -105,6 +108,7 @@ struct compile_args {
     const char *output_c;
     const char *output_h;
     const char *depfile;
+    const char *stamp;
     const char *schema;
     int no_snapshot;
     const char *snapshot_max;
@@ -119,14 +123,15 @@ static const char *base_name(const char *path)
 /* Remove every output named on the command line: a failed run leaves none. */
 static void remove_outputs(const struct compile_args *a)
 {
-    const char *outputs[4];
+    const char *outputs[5];
     size_t i;
 
     outputs[0] = a->output_c;
     outputs[1] = a->output_h;
     outputs[2] = a->depfile;
     outputs[3] = a->schema;
-    for (i = 0; i < 4; i++)
+    outputs[4] = a->stamp;
+    for (i = 0; i < 5; i++)
         if (outputs[i] && unlink(outputs[i]) != 0 && errno != ENOENT)
             diag_fatal("cannot remove %s: %s", outputs[i], strerror(errno));
 }
@@ -141,6 +146,24 @@ static int write_output(const char *path, struct buf *b)
         return -1;
     }
     return 0;
+}
+
+/*
+** The stamp: an empty file whose time is now after every run that worked.
+** The outputs keep their time when their bytes do not change, so that
+** Ninja (restat) relinks nothing; make has no restat, and takes the stamp
+** as the rule's target instead, so that it settles after one run.
+*/
+static int touch_stamp(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666), ok;
+
+    ok = fd >= 0 && futimens(fd, NULL) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = 0;
+    if (!ok)
+        diag_fatal("cannot write the stamp %s: %s", path, strerror(errno));
+    return ok ? 0 : -1;
 }
 
 static int emit_all(const struct compile_args *a, const struct tool_folder *f)
@@ -165,10 +188,12 @@ static int emit_all(const struct compile_args *a, const struct tool_folder *f)
     /* Last, and always: Ninja reads a missing depfile as "no dependencies". */
     if (a->depfile) {
         buf_free(&b);
-        if (emit_depfile(f, a->output_c, &b, err, sizeof err) != 0 ||
+        if (emit_depfile(f, a->stamp ? a->stamp : a->output_c, &b, err, sizeof err) != 0 ||
             write_output(a->depfile, &b) != 0)
             goto done;
     }
+    if (a->stamp && touch_stamp(a->stamp) != 0)
+        goto done;
     rc = 0;
 done:
     if (rc != 0 && err[0])
@@ -218,18 +243,18 @@ static int same_file(const char *a, const char *b)
 */
 static int outputs_apart(const struct compile_args *a, const struct tool_folder *f)
 {
-    const char *out[4] = { a->output_c, a->output_h, a->depfile, a->schema };
-    static const char *const flag[4] = { "--output-c", "--output-h", "--depfile", "--schema" };
+    const char *out[5] = { a->output_c, a->output_h, a->depfile, a->schema, a->stamp };
+    static const char *const flag[5] = { "--output-c", "--output-h", "--depfile", "--schema", "--stamp" };
     size_t i, k;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 5; i++) {
         for (k = 0; out[i] && k < f->input_count; k++)
             if (same_file(out[i], f->inputs[k])) {
                 diag_error(f->inputs[k], 0, 0, "%s %s would overwrite this migration: write the outputs elsewhere",
                            flag[i], out[i]);
                 return 1;
             }
-        for (k = i + 1; out[i] && k < 4; k++)
+        for (k = i + 1; out[i] && k < 5; k++)
             if (out[k] && same_file(out[i], out[k])) {
                 diag_fatal("%s and %s name the same file (%s): each output needs a file of its own", flag[i],
                            flag[k], out[i]);
@@ -265,6 +290,8 @@ static int cmd_compile(int argc, char **argv)
             slot = &a.depfile;
         else if (strcmp(argv[i], "--schema") == 0)
             slot = &a.schema;
+        else if (strcmp(argv[i], "--stamp") == 0)
+            slot = &a.stamp;
         else if (strcmp(argv[i], "--snapshot-max") == 0)
             slot = &a.snapshot_max;
         else if (strcmp(argv[i], "--no-snapshot") == 0)

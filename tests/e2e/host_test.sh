@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real host project (tests/e2e/host) that consumes sqlmig as a Meson subproject
+# A real host project (examples/) that consumes sqlmig as a Meson subproject
 # with the four statements of the README: it configures, builds and runs;
 # after a new migration file is added, a plain `ninja` regenerates and the
 # binary applies it; an unrelated touch relinks nothing; the host's
@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/../helpers/tap.sh"
 
 host=$work/host
-cp -R "$src/tests/e2e/host" "$host"
+cp -R "$src/examples" "$host"
 rm -rf "$host/build"
 mkdir -p "$host/subprojects/sqlmig"
 # The subproject is sqlmig's source as a host would get it: the files a

@@ -593,7 +593,14 @@ static void check_depfile(struct tap *t)
         " /src/back\\\\\\ slash.sql \\\n"
         " /src/two\\\\\\\\\\ slashes.sql \\\n"
         " /src/a\\b.sql \\\n"
-        " /src/ok.sql\n";
+        " /src/ok.sql\n"
+        "\n/src/mig\\ dir:\n"
+        "\n/src/mig\\ dir/0001_a\\ b.sql:\n"
+        "\n/src/$$x\\#y.sql:\n"
+        "\n/src/back\\\\\\ slash.sql:\n"
+        "\n/src/two\\\\\\\\\\ slashes.sql:\n"
+        "\n/src/a\\b.sql:\n"
+        "\n/src/ok.sql:\n";
     char *inputs[] = {
         "/src/mig dir/0001_a b.sql", "/src/$x#y.sql", "/src/back\\ slash.sql",
         "/src/two\\\\ slashes.sql", "/src/a\\b.sql", "/src/ok.sql"
@@ -610,9 +617,9 @@ static void check_depfile(struct tap *t)
         same_text(t, &b, want, sizeof want - 1, "depfile: spaces, $, #, backslashes");
     buf_free(&b);
 
-    tap_ok(t, depfile("migrations", NULL, 0, &b, err, sizeof err) == 0 && b.len == 22
-                  && memcmp(b.data, "gen/app.c: migrations\n", 22) == 0,
-           "depfile of an empty folder lists the folder");
+    tap_ok(t, depfile("migrations", NULL, 0, &b, err, sizeof err) == 0 && b.len == 35
+                  && memcmp(b.data, "gen/app.c: migrations\n\nmigrations:\n", 35) == 0,
+           "depfile of an empty folder lists the folder, and an empty rule for it");
     buf_free(&b);
 
     for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
