@@ -58,8 +58,11 @@ ok $(case $dep in "$work/a/app_migrations.c: $features "*) echo 0;; *) echo 1;; 
     "the depfile's target is the C file and its first input the folder"
 ok $(grep -qF '0003_crlf\ index.sql' "$work/a/app_migrations.d"; echo $?) "a space in a file name is escaped"
 ok $(grep -qF '_$$view\#1.sql' "$work/a/app_migrations.d"; echo $?) "\$ and # in a file name are escaped"
-inputs=$(grep -o '\.sql' "$work/a/app_migrations.d" | wc -l)
+inputs=$(sed '/^$/q' "$work/a/app_migrations.d" | grep -o '\.sql' | wc -l)
 ok $([ "$inputs" -eq 6 ]; echo $?) "the depfile names all 6 migration files (up and down) ($inputs)"
+rules=$(grep -c '^[^ ].*\.sql:$' "$work/a/app_migrations.d")
+ok $([ "$rules" -eq 6 ] && grep -qx "$features:" "$work/a/app_migrations.d"; echo $?) \
+    "then an empty rule for the folder and each of them, as gcc -MP writes ($rules)"
 ok $(! grep -q README "$work/a/app_migrations.d"; echo $?) "ignored files are not inputs"
 
 # CRLF is read as LF in the checksum, not in the embedded bytes.
