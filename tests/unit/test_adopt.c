@@ -214,7 +214,7 @@ static void test_not_adopted(void)
 }
 
 /* Processes that start together on a database made without sqlmig: each
-** one adopts, then migrates, as the README's startup code does. */
+** one adopts, then migrates, as docs/adopting.md's startup code does. */
 static void test_concurrent_starters(void)
 {
     char path[128];

@@ -5,7 +5,7 @@
 ** without a NUL byte is used whole as both.
 **   - the file name (cut after NAME_LIMIT bytes) goes to scan_file_name(),
 **     whose result is compared with a plain reference classifier written
-**     from the README's naming rules;
+**     from the naming rules of docs/folder.md;
 **   - the text goes to scan_sql() (and may hold more NUL bytes), checked against
 **     what the contract promises (NUL bytes are reported, offsets stay in
 **     the text) and against two rewrites that must not change the verdict:
@@ -68,7 +68,7 @@ static int ends_with(const char *s, size_t n, const char *suffix, int icase)
 }
 
 /*
-** The naming rules of the README, as straight-line code:
+** The naming rules of docs/folder.md, as straight-line code:
 **   a dot file or a name ending in '~' is ignored; so is anything that does
 **   not end in ".sql" in some case, except "<digits>_sql" (a migration whose
 **   name was forgotten); otherwise it must be <digits>_<name>.sql,

@@ -26,7 +26,7 @@ put() {
     mv "$tmp" "$dir/$prefix-$hash"
 }
 
-# Names the README gives as examples, good and bad, beyond the fixtures'.
+# Names docs/folder.md gives as examples, good and bad, beyond the fixtures'.
 names=(
     0001_create_users.sql 1_a.sql 20240501120000_x.sql 0003_seed_roles.up.sql
     0003_seed_roles.down.sql 0001-create.sql 0001_.sql 0001_x.SQL create_users.sql
