@@ -123,7 +123,7 @@ struct sqlmig_change {
 ** and the final schema sorted by (type, name) in byte order. Either array
 ** may be empty (NULL with a count of 0).
 **
-** snapshot_sql is the state that the build-time replay of the whole history
+** snapshot_sql: the state that the build-time replay of the whole history
 ** reached, as SQL that recreates it on an empty database: every table,
 ** index, view and trigger in the order of sqlite_schema, each table's rows
 ** (rowids included) before its indexes and triggers, sqlite_sequence, and
@@ -141,21 +141,21 @@ struct sqlmig_change {
 ** result differed between the two replays, and where ("0005_seed.sql: the
 ** rows of table \"tags\" differ ..."), or `--no-snapshot`.
 **
-** repeatables are the history's repeatable migrations (Flyway's R__ files),
+** repeatables: the history's repeatable migrations (Flyway's R__ files),
 ** sorted by name in byte order, each with version 0: once the database is
 ** at the last version of the set, each one that has never run, or whose
 ** checksum differs from the one stored when it last ran, runs again, in
 ** name order, each in its own transaction (see sqlmig_migrate()). The
 ** snapshot and the final schema include what they did.
 **
-** layout names the folder layout the set was compiled from (NULL in a set
-** built by hand); toolsums, when not NULL, holds for each migration the
+** layout: the name of the folder layout the set was compiled from (NULL in a set
+** built by hand). toolsums: when not NULL, for each migration the
 ** checksum that layout's own tool stores in its ledger (sqlx: the SHA-384
 ** of the file, Drizzle: its SHA-256, both in hex; Flyway: the CRC-32 of its
 ** lines, as a signed decimal), which sqlmig_adopt() compares with that
 ** tool's ledger.
 **
-** snapshot_auto_vacuum and snapshot_wal are the file settings the history
+** snapshot_auto_vacuum, snapshot_wal: the file settings the history
 ** leaves, which the snapshot then gives the file too: auto_vacuum plus one
 ** (1 none, 2 full, 3 incremental; 0: the history sets none), and WAL mode.
 ** The snapshot is used only on a database whose file can take them, and
@@ -326,15 +326,37 @@ typedef struct sqlmig_result {
 } sqlmig_result;
 
 /*
+** sqlmig_migrate(): bring a database up to date
+**
 ** Bring `db` to the newest version of `set` (or to options->target).
+**
+** When the database is already up to date the call runs one query on `db`
+** (the ledger read, with the connection's own busy handler; a second one
+** reads the table of repeatable migrations when the set has any) and
+** allocates no memory of its own; only a database that also holds versions
+** of a newer build (SQLMIG_ALLOW_UNKNOWN) is looked at further, on
+** sqlmig's own connection (see "a database that a newer build migrated").
+** Anything more runs on sqlmig's own connection (see the top of this
+** file), which is closed before the call returns. With
+** anything pending, `db` must be outside a transaction, with no statement
+** running, and not in locking_mode=EXCLUSIVE (SQLMIG_MISUSE otherwise):
+** sqlmig's connection could not write past it.
+*/
+
+/*
+** Migrating: the checks before anything is written
 **
 ** Before anything is applied the ledger is checked: an applied migration
 ** whose stored checksum differs from the embedded one is SQLMIG_CHECKSUM; an
 ** applied version the set does not contain is SQLMIG_UNKNOWN (unless
-** SQLMIG_ALLOW_UNKNOWN: see below); a pending version older than the newest applied one
+** SQLMIG_ALLOW_UNKNOWN: see the next paragraph); a pending version older than the newest applied one
 ** is SQLMIG_OUT_OF_ORDER (unless SQLMIG_ALLOW_OUT_OF_ORDER); a migration that
 ** was started outside a transaction and never finished is
 ** SQLMIG_INTERRUPTED (see sqlmig_resolve()).
+*/
+
+/*
+** Migrating: a database that a newer build migrated
 **
 ** An older program facing a database that a newer build migrated is
 ** refused (SQLMIG_UNKNOWN) unless it passes SQLMIG_ALLOW_UNKNOWN; then it
@@ -343,6 +365,10 @@ typedef struct sqlmig_result {
 ** and trigger, by name, which is what its queries were written for.
 ** Otherwise it is SQLMIG_UNKNOWN naming the first thing that is gone, and
 ** the advice to run the newer build or to roll the database back with it.
+*/
+
+/*
+** Migrating: a database made without sqlmig
 **
 ** A database that holds objects but no ledger, one of them an object of
 ** the set's history (set->changes: a table that a migration creates, say),
@@ -352,6 +378,10 @@ typedef struct sqlmig_result {
 ** 0001_create_projects.sql creates"), the version its schema is at (or the
 ** closest, or the versions that share it) and what to do: sqlmig_adopt().
 ** Objects of the program's own, which no migration makes, are no reason.
+*/
+
+/*
+** Migrating: the ledger must be sqlmig's
 **
 ** The ledger must be sqlmig's: every row it reads must hold what sqlmig
 ** writes (an INTEGER version of at least 1, once; TEXT name, checksum and
@@ -366,17 +396,10 @@ typedef struct sqlmig_result {
 ** value) and what to do. A stored checksum that is not 64 lowercase hex
 ** digits is SQLMIG_CHECKSUM like any other difference, and the message says
 ** the row, not the file, was edited.
-**
-** When the database is already up to date the call runs one query on `db`
-** (the ledger read, with the connection's own busy handler; a second one
-** reads the table of repeatable migrations when the set has any) and
-** allocates no memory of its own; only a database that also holds versions
-** of a newer build (SQLMIG_ALLOW_UNKNOWN) is looked at further, on
-** sqlmig's own connection, as said above. Anything more runs on sqlmig's own connection (see
-** the top of this file), which is closed before the call returns. With
-** anything pending, `db` must be outside a transaction, with no statement
-** running, and not in locking_mode=EXCLUSIVE (SQLMIG_MISUSE otherwise):
-** sqlmig's connection could not write past it.
+*/
+
+/*
+** Migrating: how each migration runs
 **
 ** Each migration runs inside BEGIN IMMEDIATE … COMMIT, together with the
 ** insert of its ledger row, so that after any failure or crash the database
@@ -393,6 +416,10 @@ typedef struct sqlmig_result {
 ** the journal to OFF or MEMORY, or ATTACH a file without `-- sqlmig:attach`
 ** is refused before it runs. A migration that may attach runs in a
 ** transaction of its own, and what it attached is detached after it.
+*/
+
+/*
+** Migrating: foreign keys
 **
 ** Foreign keys are off while a migration runs (SQLite's table rebuild needs
 ** it), and before COMMIT sqlmig checks the rows the migration could have
@@ -404,12 +431,20 @@ typedef struct sqlmig_result {
 ** many there are and names the first. The ledger is read again under the
 ** write lock, so processes that start together apply every migration
 ** exactly once: the others wait and find nothing to do.
+*/
+
+/*
+** Migrating: batches
 **
 ** With SQLMIG_BATCH all pending migrations share one transaction, each
 ** checked as above. A fresh database (nothing in it, not even a ledger) is
 ** always migrated that way, as there is nothing to keep: all or nothing. A
 ** no-transaction migration, or one that may attach, cannot join it: the
 ** batch commits what came before, runs it, and goes on after it.
+*/
+
+/*
+** Migrating: no-transaction migrations
 **
 ** A migration marked SQLMIG_NO_TRANSACTION runs statement by statement in
 ** autocommit mode, also with foreign keys off: its ledger row is first
@@ -419,6 +454,10 @@ typedef struct sqlmig_result {
 ** and so does the started row. Another process that finds such a row waits
 ** (up to the busy timeout) for it to complete; after that, or after a
 ** crash, the migration is SQLMIG_INTERRUPTED.
+*/
+
+/*
+** Migrating: repeatable migrations
 **
 ** Repeatable migrations (set->repeatables) run once the database is at the
 ** last version of the set, and only in a call that goes there (no target,
@@ -429,6 +468,10 @@ typedef struct sqlmig_result {
 ** TEXT PRIMARY KEY, checksum, applied_at, execution_ms) is written or
 ** replaced with it. They do not change the version; `applied` counts them.
 ** A migration may not write that table either.
+*/
+
+/*
+** Migrating: fresh databases, from the snapshot
 **
 ** A fresh database is created from set->snapshot_sql when the set has one,
 ** the target is its last version, SQLMIG_REPLAY is not set, the database is
@@ -440,6 +483,10 @@ typedef struct sqlmig_result {
 ** run, as one batch. If the snapshot fails (a SQLite that lacks something
 ** the build's had), the message names "snapshot:LINE:COL", the transaction
 ** is rolled back and SQLMIG_REPLAY runs the migrations instead.
+*/
+
+/*
+** Migrating: what a failure says
 **
 ** After a failure the message ends by saying what it left: "(rolled back:
 ** the database stays at version N)", "(not started: …)" when its BEGIN
