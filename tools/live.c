@@ -106,7 +106,7 @@ static int build_set(const struct tool_folder *f, struct owned *o)
 ** nothing without --yes; and it waits for no other connection (VACUUM
 ** fails at once while another one uses the file).
 */
-static int reset_database(sqlite3 *db, const char *path, size_t migrations, int yes)
+static int reset_database(sqlite3 *db, const char *path, size_t migrations, int yes, int dry_run)
 {
     sqlite3_stmt *st = NULL;
     int objects = -1, rc;
@@ -118,11 +118,11 @@ static int reset_database(sqlite3 *db, const char *path, size_t migrations, int 
         fprintf(stderr, "sqlmig: %s: cannot read the schema: %s\n", path, sqlite3_errmsg(db));
         return 1;
     }
-    if (!yes) {
+    if (!yes || dry_run) {
         printf("reset deletes the %d schema object%s of %s and every row, then applies the %zu migration%s again\n"
-               "nothing done: add --yes to reset (a development database only)\n",
-               objects, objects == 1 ? "" : "s", path, migrations, migrations == 1 ? "" : "s");
-        return 1;
+               "nothing done: %s\n", objects, objects == 1 ? "" : "s", path, migrations, migrations == 1 ? "" : "s",
+               dry_run ? "a dry run" : "add --yes to reset (a development database only)");
+        return dry_run ? -1 : 1;
     }
     rc = sqlite3_db_config(db, SQLITE_DBCONFIG_RESET_DATABASE, 1, NULL);
     if (rc == SQLITE_OK)
@@ -169,7 +169,7 @@ int live_command(const char *command, int argc, char **argv)
     sqlite3 *db = NULL;
     const char *path = NULL, *table = NULL;
     char **rest = calloc((size_t)argc + 2, sizeof *rest);
-    int i, n = 0, rc, status, help = 0, yes = 0, resolve = strcmp(command, "resolve") == 0,
+    int i, n = 0, rc, status, help = 0, yes = 0, dry_run = 0, resolve = strcmp(command, "resolve") == 0,
         reset = strcmp(command, "reset") == 0;
 
     if (!rest) {
@@ -194,6 +194,8 @@ int live_command(const char *command, int argc, char **argv)
             help = 1;
         } else if (reset && strcmp(argv[i], "--yes") == 0) {
             yes = 1;
+        } else if (reset && strcmp(argv[i], "--dry-run") == 0) {
+            dry_run = 1; /* not passed on: up would run after a real reset */
         } else if (!path && argv[i][0] != '-') {
             path = argv[i];
         } else {
@@ -203,7 +205,7 @@ int live_command(const char *command, int argc, char **argv)
         }
     }
     if (help && reset) {
-        printf("usage: sqlmig reset DB --dir DIR --yes [--table NAME] [--layout NAME] ...\n"
+        printf("usage: sqlmig reset DB --dir DIR --yes|--dry-run [--to VERSION] [--table NAME] [--layout NAME] ...\n"
                "Delete every table, view, index and trigger of DB and every row, then apply\n"
                "every migration of DIR, as `up` does. For development databases: without\n"
                "--yes it says what it would delete and does nothing; it fails at once while\n"
@@ -246,9 +248,11 @@ int live_command(const char *command, int argc, char **argv)
         memset(&opt, 0, sizeof opt);
         opt.table = table;
         opt.flags = isatty(STDOUT_FILENO) ? SQLMIG_TERMINAL : 0;
-        rc = reset ? reset_database(db, path, f.count, yes) : 0;
+        rc = reset ? reset_database(db, path, f.count, yes, dry_run) : 0;
         if (rc == 0)
             rc = sqlmig_main(db, &o.set, &opt, n, rest);
+        else if (rc < 0) /* a dry run of reset: said, and done */
+            rc = 0;
     }
     if (db && sqlite3_close(db) != SQLITE_OK && rc == 0) {
         fprintf(stderr, "sqlmig: %s: cannot close the database\n", path);

@@ -88,6 +88,9 @@ objects=$(q r.db "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite
 run 1 reset r.db --dir "$rev" && grep -q "deletes the $objects schema objects of r.db" out && grep -q -- "add --yes" out &&
     [ "$(q r.db 'SELECT count(*) FROM mine')" = 1 ]
 ok $? "reset without --yes says what it would delete and does nothing: $(head -n 1 out)"
+run 0 reset r.db --dir "$rev" --yes --dry-run && grep -q "nothing done: a dry run" out &&
+    [ "$(q r.db 'SELECT count(*) FROM mine')" = 1 ]
+ok $? "reset --yes --dry-run says what it would delete and does nothing: $(tail -n 1 out)"
 run 0 reset r.db --dir "$rev" --yes && [ "$(sed -n 1p out)" = "reset: $objects schema objects deleted" ] &&
     [ "$(sed -n 2p out)" = "version 0 -> 6, 6 applied" ] &&
     [ "$(q r.db "SELECT count(*) FROM sqlite_schema WHERE name = 'mine'")" = 0 ] && run 0 verify r.db --dir "$rev"
