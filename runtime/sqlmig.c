@@ -1566,16 +1566,17 @@ static int drop_temp(struct migrate *j)
 
 /*
 ** The foreign key violations a migration could have made: in the tables it
-** wrote, altered or dropped (?1…?8), and in the tables that refer to one of
-** them (any write may delete: INSERT OR REPLACE does); in all tables when
-** there were more than the list holds (?9).
+** wrote, altered or dropped, and in the tables that refer to one of them
+** (any write may delete: INSERT OR REPLACE does); in all tables when there
+** were more than written[] holds (?9). fk_query() puts the tables' test in
+** place of the '@': the written names are ?1…?n, and a table is asked for
+** its foreign keys only if its SQL holds one of the names (LIKE ?11…), as
+** the clause that names a parent does; a name holding a quote may be
+** written doubled there, and its pattern matches every table.
 */
-#define FK_CHECK                                                                                   \
-    "SELECT k.\"table\", k.rowid, k.parent FROM main.sqlite_schema AS s, "                          \
-    "pragma_foreign_key_check(s.name, 'main') AS k WHERE s.type = 'table' AND (?9 OR "              \
-    "s.name COLLATE NOCASE IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) OR EXISTS (SELECT 1 FROM "           \
-    "pragma_foreign_key_list(s.name, 'main') AS f WHERE f.\"table\" COLLATE NOCASE IN "             \
-    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)))"
+#define FK_CHECK                                                                                  \
+    "SELECT k.\"table\", k.rowid, k.parent FROM main.sqlite_schema AS s, "                         \
+    "pragma_foreign_key_check(s.name, 'main') AS k WHERE s.type = 'table' AND (?9 OR @)"
 #define FK_KEEP "CREATE TEMP TABLE sqlmig_fk AS " FK_CHECK
 /* The new ones: those not kept; in a WITHOUT ROWID table (no rowid to tell
 ** rows apart) more than were kept. */
@@ -1585,19 +1586,45 @@ static int drop_temp(struct migrate *j)
     "GROUP BY t, p HAVING count(*) > (SELECT count(*) FROM temp.sqlmig_fk AS o "                    \
     "WHERE o.rowid IS NULL AND o.\"table\" = x.t AND o.parent = x.p)"
 
+/* Append to sql[*n] one `form` per written table: its parameter's number
+** from `first`, then ", " unless it is the last. */
+static void fk_list(const struct migrate *j, char *sql, size_t *n, size_t size, const char *form, int first)
+{
+    int i;
+
+    for (i = 0; i < j->names; i++)
+        *n += (size_t)snprintf(sql + *n, size - *n, form, first + i, i + 1 < j->names ? ", " : "");
+}
+
 /*
 ** Run one of the FK_* statements for what the running migration noted
 ** (all: every table). *found says whether it gave a row; the first one is
 ** described in j->violation.
 */
-static int fk_query(struct migrate *j, const char *sql, int all, int *found)
+static int fk_query(struct migrate *j, const char *form, int all, int *found)
 {
     struct call *c = &j->c;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL), i;
+    const char *at = strchr(form, '@');
+    char sql[1600], like[NAMES][sizeof j->written[0] + 2];
+    size_t n = (size_t)(at - form);
+    int rc, i;
 
-    for (i = 0; rc == SQLITE_OK && i < j->names; i++)
-        rc = sqlite3_bind_text(st, i + 1, j->written[i], -1, SQLITE_STATIC);
+    memcpy(sql, form, n);
+    n += (size_t)snprintf(sql + n, sizeof sql - n, "s.name COLLATE NOCASE IN (");
+    fk_list(j, sql, &n, sizeof sql, "?%d%s", 1);
+    n += (size_t)snprintf(sql + n, sizeof sql - n, ") OR (0");
+    fk_list(j, sql, &n, sizeof sql, " OR s.sql LIKE ?%d%.0s", 11);
+    n += (size_t)snprintf(sql + n, sizeof sql - n, ") AND EXISTS (SELECT 1 FROM pragma_foreign_key_list(s.name, "
+                          "'main') AS f WHERE f.\"table\" COLLATE NOCASE IN (");
+    fk_list(j, sql, &n, sizeof sql, "?%d%s", 1);
+    snprintf(sql + n, sizeof sql - n, "))%s", at + 1);
+    rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    for (i = 0; rc == SQLITE_OK && i < j->names; i++) {
+        snprintf(like[i], sizeof like[i], "%%%s%%", strpbrk(j->written[i], "\"'`") ? "" : j->written[i]);
+        if ((rc = sqlite3_bind_text(st, i + 1, j->written[i], -1, SQLITE_STATIC)) == SQLITE_OK)
+            rc = sqlite3_bind_text(st, i + 11, like[i], -1, SQLITE_STATIC);
+    }
     if (rc == SQLITE_OK && (rc = sqlite3_bind_int(st, 9, all || j->seen & FK_ALL)) == SQLITE_OK)
         rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW;
