@@ -83,9 +83,21 @@ struct call {
     int copy;          /* db is a private copy of the caller's in-memory database */
     int wrote;         /* a COMMIT of ours succeeded (on a copy: copy it back) */
     int logged;        /* the error was logged already */
+    int host_error;    /* HOST_CANNOT_READ: the SQLite code of that read */
     char qt[404];      /* the ledger's name, quoted: "name" with " doubled */
     char rtable[212];  /* the table of repeatable migrations: "<table>_repeatable" */
     char qr[428];      /* its name, quoted */
+};
+
+/*
+** Internal states: what one function of this file tells another, below
+** every SQLMIG_ result code (all >= 0), so that none is mistaken for one or
+** reaches a caller.
+*/
+enum {
+    LEDGER_APPEARED = -1, /* missing(): the ledger is there now; prepare again */
+    HOST_CANNOT_READ = -2 /* the caller's connection could not read sqlmig's tables
+                          ** (none yet, or a lock): sqlmig's own connection will */
 };
 
 /* ---- messages ------------------------------------------------------------ */
@@ -210,6 +222,21 @@ static int sqlite_failed(struct call *c, int rc, const char *what)
     else
         append(c, "%s", advice(c->res->sqlite_code));
     return code;
+}
+
+/*
+** A read of sqlmig's tables failed. On the caller's connection a table
+** that is not there yet (SQLITE_ERROR) or a lock is no failure: the call
+** goes on to its own connection, which looks closer.
+*/
+static int read_failed(struct call *c, int rc, const char *what)
+{
+    int x = sqlite3_extended_errcode(c->db);
+
+    if (c->db != c->host || ((x & 0xff) != SQLITE_ERROR && (x & 0xff) != SQLITE_BUSY && (x & 0xff) != SQLITE_LOCKED))
+        return sqlite_failed(c, rc, what);
+    c->host_error = x;
+    return HOST_CANNOT_READ;
 }
 
 static const char *text_of(sqlite3_stmt *st, int i)
@@ -494,19 +521,20 @@ static int end_call(struct call *c, int rc)
     "FROM pragma_table_info(?1, 'main')) AS ok "                                                  \
     "FROM main.sqlite_schema AS s WHERE s.name = ?1 COLLATE NOCASE AND s.type <> 'trigger')"
 
-/* How shape() looks at what has the ledger's name. */
-enum look { LOOK_PEEK, LOOK_FINAL, LOOK_CHECK };
+/* What check_shape() makes of a table it finds: only found (another
+** process may be creating it), or one that sqlmig must be able to use. */
+enum shape_rule { SHAPE_FOUND, SHAPE_USABLE };
 
 /*
 ** Look at what has the name of one of sqlmig's tables (a trigger's name is
 ** another namespace) with `sql`, SHAPE or REPEATABLE_SHAPE, which gives a
 ** row (usable, what it is) when something has it. *found: 0 nothing has
-** it; 1 something does; 2 a table sqlmig can use. Under LOOK_PEEK anything
+** it; 1 something does; 2 a table sqlmig can use. Under SHAPE_FOUND anything
 ** found is only found (another process may have just created the ledger);
 ** otherwise one sqlmig cannot use is SQLMIG_LEDGER, with a message that
 ** says what is there.
 */
-static int look_at(struct call *c, const char *sql, const char *name, enum look how, int *found)
+static int check_shape(struct call *c, const char *sql, const char *name, enum shape_rule rule, int *found)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
@@ -518,7 +546,7 @@ static int look_at(struct call *c, const char *sql, const char *name, enum look 
         rc = 0;
     else if (rc != SQLITE_ROW)
         rc = sqlite_failed(c, rc, "read the ledger");
-    else if ((*found = 1 + sqlite3_column_int(st, 0)) == 2 || how == LOOK_PEEK)
+    else if ((*found = 1 + sqlite3_column_int(st, 0)) == 2 || rule == SHAPE_FOUND)
         rc = 0;
     else
         rc = fail(c, SQLMIG_LEDGER, NULL, "%s", text_of(st, 1));
@@ -526,9 +554,9 @@ static int look_at(struct call *c, const char *sql, const char *name, enum look 
     return rc;
 }
 
-static int shape(struct call *c, enum look how, int *found)
+static int ledger_shape(struct call *c, enum shape_rule rule, int *found)
 {
-    return look_at(c, SHAPE, c->table, how, found);
+    return check_shape(c, SHAPE, c->table, rule, found);
 }
 
 /*
@@ -548,10 +576,10 @@ static int missing(struct call *c, int rc, const char *what, int final)
     if (rc != SQLITE_ERROR)
         return sqlite_failed(c, rc, what);
     snprintf(err, sizeof err, "%s", sqlite3_errmsg(c->db));
-    if ((rc = shape(c, final ? LOOK_FINAL : LOOK_PEEK, &found)) != 0 || found == 0)
+    if ((rc = ledger_shape(c, final ? SHAPE_USABLE : SHAPE_FOUND, &found)) != 0 || found == 0)
         return rc;
     if (!final)
-        return -1; /* found: prepare again */
+        return LEDGER_APPEARED;
     fail(c, SQLMIG_SQLITE, NULL, "%s: %s", what, err);
     c->res->sqlite_code = x;
     return SQLMIG_SQLITE;
@@ -590,7 +618,7 @@ static int step_row(struct call *c, sqlite3_stmt *st, int64_t *v, int *row)
     if (rc == SQLITE_DONE)
         return 0;
     if (rc != SQLITE_ROW)
-        return sqlite_failed(c, rc, "read the ledger");
+        return read_failed(c, rc, "read the ledger");
     for (i = 0; i < 5; i++) {
         t = sqlite3_column_type(st, i); /* before any conversion */
         if (t != (i == 0 || i == 2 ? SQLITE_INTEGER : SQLITE_TEXT)
@@ -635,8 +663,8 @@ static int walk(struct call *c, struct survey *w, size_t from, int partial, visi
     for (i = 0; (rc = prepare(c, partial ? READ_LEDGER " WHERE version >= ?1 ORDER BY version"
                                          : READ_LEDGER " ORDER BY version", &st)) != SQLITE_OK; i++) {
         if (c->db == c->host)
-            return sqlite_failed(c, rc, "read the ledger");
-        if ((rc = missing(c, rc, "read the ledger", i)) >= 0)
+            return read_failed(c, rc, "read the ledger");
+        if ((rc = missing(c, rc, "read the ledger", i)) != LEDGER_APPEARED)
             break;
     }
     if (rc == 0 && st) { /* else no ledger: everything is pending */
@@ -675,7 +703,7 @@ static int walk(struct call *c, struct survey *w, size_t from, int partial, visi
 }
 
 /*
-** The table of repeatable migrations, for look_at(): usable when it is a
+** The table of repeatable migrations, for check_shape(): usable when it is a
 ** table with name alone the primary key; name, checksum and applied_at of
 ** TEXT affinity, execution_ms of INTEGER affinity; any other column
 ** nullable or with a default.
@@ -693,7 +721,7 @@ static int walk(struct call *c, struct survey *w, size_t from, int partial, visi
 
 static int repeatable_shape(struct call *c, int *found)
 {
-    return look_at(c, REPEATABLE_SHAPE, c->rtable, LOOK_CHECK, found);
+    return check_shape(c, REPEATABLE_SHAPE, c->rtable, SHAPE_USABLE, found);
 }
 
 /* Step READ_REPEATABLE: a row must hold what sqlmig writes. */
@@ -706,7 +734,7 @@ static int step_repeatable(struct call *c, sqlite3_stmt *st, int *row)
     if (rc == SQLITE_DONE)
         return 0;
     if (rc != SQLITE_ROW)
-        return sqlite_failed(c, rc, "read the table of repeatable migrations");
+        return read_failed(c, rc, "read the table of repeatable migrations");
     for (i = 0; i < 4; i++)
         if (sqlite3_column_type(st, i) != (i == 2 ? SQLITE_INTEGER : SQLITE_TEXT)
             || (i == 2 && sqlite3_column_int64(st, i) < 0))
@@ -740,7 +768,7 @@ static int walk_repeatables(struct call *c, struct survey *w, visit_fn *visit, v
     /* As in walk(): a table that turns up after a failed prepare is read. */
     for (i = 0; (rc = prepare(c, READ_REPEATABLE, &st)) != SQLITE_OK; i++) {
         if (c->db == c->host || rc != SQLITE_ERROR || i)
-            return sqlite_failed(c, rc, "read the table of repeatable migrations");
+            return read_failed(c, rc, "read the table of repeatable migrations");
         if ((rc = repeatable_shape(c, &found)) != 0 || !found)
             break;
     }
@@ -1109,7 +1137,7 @@ static int name_differences(struct call *c, size_t k)
 }
 
 /* Say where the live schema stands: ", and its schema is that of version 3". */
-static void say_standing(struct call *c, const struct standing *w)
+static void append_standing(struct call *c, const struct standing *w)
 {
     const struct sqlmig_set *s = c->set;
 
@@ -1163,7 +1191,7 @@ static int unadopted(struct call *c)
     fail(c, SQLMIG_UNADOPTED, NULL, "the database has no ledger %s, but it holds %s%s%.0lld%s: it was made "
          "without sqlmig, and migrating it from version 1 would fail or harm it", c->qt, what,
          known > 1 ? " (and " : "", (long long)(known - 1), known > 1 ? " more of the set's objects)" : "");
-    say_standing(c, &w);
+    append_standing(c, &w);
     /* Another tool's ledger says more than the schema can. */
     rc = sqlite3_prepare_v2(c->db, "SELECT CASE lower(s.name) WHEN 'schema_migrations' THEN iif(EXISTS (SELECT 1 "
                             "FROM pragma_table_info(s.name, 'main') AS p WHERE p.name = 'dirty'), 'golang-migrate', "
@@ -1748,7 +1776,7 @@ static int detach_all(struct migrate *j)
 ** for a repeatable migration (version 0: one that never ran, or changed
 ** since it last ran), with its row in the table of repeatable migrations.
 */
-static int apply_inside(struct migrate *j, const struct sqlmig_migration *m)
+static int apply_in_transaction(struct migrate *j, const struct sqlmig_migration *m)
 {
     struct call *c = &j->c;
     int64_t t = now_ms(), ms = 0;
@@ -1785,7 +1813,7 @@ static int apply_inside(struct migrate *j, const struct sqlmig_migration *m)
 */
 static int begin_write(struct migrate *j);
 
-static int apply_outside(struct migrate *j, const struct sqlmig_migration *m)
+static int apply_without_transaction(struct migrate *j, const struct sqlmig_migration *m)
 {
     struct call *c = &j->c;
     int64_t t, ms;
@@ -1957,14 +1985,14 @@ static int begin_write(struct migrate *j)
             return rc;
     } while (again);
     /* Objects but no ledger: a database made without sqlmig? */
-    if (!j->fresh && c->set->change_count && (rc = shape(c, LOOK_PEEK, &found)) == 0 && !found)
+    if (!j->fresh && c->set->change_count && (rc = ledger_shape(c, SHAPE_FOUND, &found)) == 0 && !found)
         rc = unadopted(c);
     if (rc)
         return rc;
     /* A ledger found here may have any shape: before writing, make sure it
     ** is a table whose columns give back what sqlmig writes. */
     if ((rc = exec(c, NULL, "create the ledger", CREATE_LEDGER, 0, 0, NULL)) == 0)
-        rc = shape(c, LOOK_CHECK, &found);
+        rc = ledger_shape(c, SHAPE_USABLE, &found);
     return rc;
 }
 
@@ -2158,16 +2186,14 @@ static int migrate(struct migrate *j)
     ** more (a failed read included) happens on sqlmig's own connection.
     */
     rc = survey(j);
-    /* No ledger, or a lock: look again on sqlmig's connection. */
-    x = (rc == SQLMIG_SQLITE || rc == SQLMIG_BUSY)
-        && ((c->res->sqlite_code & 0xff) == SQLITE_ERROR || (c->res->sqlite_code & 0xff) == SQLITE_BUSY
-            || (c->res->sqlite_code & 0xff) == SQLITE_LOCKED);
+    /* No ledger, or a lock: read again on sqlmig's connection. */
+    x = rc == HOST_CANNOT_READ;
     if (x) {
         /* The read did not prepare: no ledger yet, every migration pending
         ** (until sqlmig's connection looks closer). Else no answer at all. */
-        j->w.pending = c->res->sqlite_code == SQLITE_ERROR ? s->count : 0;
+        j->w.pending = c->host_error == SQLITE_ERROR ? s->count : 0;
         j->w.first = 0;
-        memset(c->res, 0, sizeof *c->res);
+        rc = 0;
     }
     c->res->from_version = c->res->to_version;
     if (!x && (rc || (j->w.pending == 0 && !j->w.started && j->w.repeat == 0))) {
@@ -2179,7 +2205,7 @@ static int migrate(struct migrate *j)
     if (c->o->flags & SQLMIG_DRY_RUN) {
         int found;
         int64_t fresh = 0;
-        if ((rc = open_own(c)) != 0 || (rc = shape(c, LOOK_CHECK, &found)) != 0)
+        if ((rc = open_own(c)) != 0 || (rc = ledger_shape(c, SHAPE_USABLE, &found)) != 0)
             return rc;
         if (!found && (rc = query_int(c, "SELECT count(*) = 0 FROM main.sqlite_schema", 0, &fresh)) == 0 && !fresh)
             rc = unadopted(c);
@@ -2217,7 +2243,7 @@ static int migrate(struct migrate *j)
             return commit(j);
         if (j->w.pending == 0) {
             j->c.cur = s->repeatables + j->w.repeat_first;
-            if ((rc = apply_inside(j, j->c.cur)) != 0)
+            if ((rc = apply_in_transaction(j, j->c.cur)) != 0)
                 return rc;
             continue;
         }
@@ -2226,7 +2252,7 @@ static int migrate(struct migrate *j)
         if (j->fresh && j->snap && j->w.pending == s->count)
             rc = create_from_snapshot(j);
         else if (!(m->flags & (SQLMIG_NO_TRANSACTION | SQLMIG_ATTACH)) || !j->done)
-            rc = m->flags & SQLMIG_NO_TRANSACTION ? apply_outside(j, m) : apply_inside(j, m);
+            rc = m->flags & SQLMIG_NO_TRANSACTION ? apply_without_transaction(j, m) : apply_in_transaction(j, m);
         else /* it needs a transaction of its own: commit the batch first */
             rc = commit(j);
         if (rc)
@@ -2264,7 +2290,7 @@ static int finish(struct migrate *j, int rc)
     if (rc && r == 0 && rc != SQLMIG_MISUSE && rc != SQLMIG_LEDGER
         && (open || (keep->to_version == 0 && rc != SQLMIG_BUSY))) {
         r2 = query_int(c, "SELECT max(version) FROM main.@ WHERE execution_ms <> -1", 0, &v);
-        known = r2 == 0 || (r2 == SQLMIG_SQLITE && shape(c, LOOK_PEEK, &found) == 0 && !found);
+        known = r2 == 0 || (r2 == SQLMIG_SQLITE && ledger_shape(c, SHAPE_FOUND, &found) == 0 && !found);
         if (known && v > 0) {
             keep->to_version = v;
             if (keep->applied == 0 && !open)
@@ -2562,7 +2588,7 @@ int sqlmig_verify(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
         if (rc == 0)
             rc = walk_repeatables(&j.c, &w, verify_repeat, &j);
         if (rc == 0) /* a table that a migration would refuse to write */
-            rc = shape(&j.c, LOOK_CHECK, &found);
+            rc = ledger_shape(&j.c, SHAPE_USABLE, &found);
         if (rc == 0 && w.pending == 0 && w.unknown == 0)
             rc = set->change_count ? drift_history(&j) : drift(&j);
         else if (rc == 0 && w.pending == 0 && set->object_count && keeps_own_schema(&j.c, w.newest))
@@ -3006,7 +3032,7 @@ int sqlmig_adopt(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options
     if (rc == 0 && (rc = open_own(&c)) == 0)
         rc = simple(&c, dry ? "BEGIN" : "BEGIN IMMEDIATE");
     /* A ledger with rows: adopted already, or migrated by sqlmig. */
-    if (rc == 0 && (rc = shape(&c, LOOK_CHECK, &found)) == 0 && found
+    if (rc == 0 && (rc = ledger_shape(&c, SHAPE_USABLE, &found)) == 0 && found
         && (rc = query_int(&c, "SELECT count(*) FROM main.@", 0, &rows)) == 0 && rows) {
         rc = query_int(&c, "SELECT max(version) FROM main.@ WHERE execution_ms <> -1", 0, &c.res->to_version);
         c.res->from_version = c.res->to_version;
@@ -3021,7 +3047,7 @@ int sqlmig_adopt(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_options
     if (rc == 0 && (rc = adoption_step(&c, how, &k)) == 0)
         rc = name_differences(&c, k);
     if (rc == 0 && !dry && (rc = exec(&c, NULL, "create the ledger", CREATE_LEDGER, 0, 0, NULL)) == 0)
-        rc = shape(&c, LOOK_CHECK, &found);
+        rc = ledger_shape(&c, SHAPE_USABLE, &found);
     for (i = 0; rc == 0 && !dry && i < k; i++)
         rc = exec(&c, set->migrations + i, "write the ledger", INSERT_ROW, set->migrations[i].version, -2, NULL);
     if (rc == 0 && !dry && (rc = simple(&c, "COMMIT")) == 0)
