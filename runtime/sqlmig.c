@@ -2439,6 +2439,8 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
     struct status j;
     struct survey w;
     sqlmig_result local;
+    const struct sqlmig_migration *m;
+    size_t own = 0;
     int64_t fresh = 0;
     int rc = init(&j.c, db, set, options, res ? res : &local);
 
@@ -2455,10 +2457,15 @@ int sqlmig_status(sqlite3 *db, const struct sqlmig_set *set, const sqlmig_option
         if (set->snapshot_sql)
             snprintf(j.c.res->message, sizeof j.c.res->message, "a fresh database: sqlmig_migrate() creates version "
                      "%lld from the snapshot, in one transaction", (long long)set->migrations[set->count - 1].version);
-        else
+        else {
+            for (m = set->migrations; m < set->migrations + set->count; m++)
+                own += (m->flags & (SQLMIG_NO_TRANSACTION | SQLMIG_ATTACH)) != 0;
             snprintf(j.c.res->message, sizeof j.c.res->message, "a fresh database: sqlmig_migrate() applies the %zu "
-                     "migrations in one transaction, as the set has no snapshot: %s", set->count,
+                     "migrations in one transaction%s%.0zu%s, as the set has no snapshot: %s", set->count,
+                     own ? ", split before and after each no-transaction or attaching one (" : "", own,
+                     own ? " of them)" : "",
                      set->snapshot_note ? set->snapshot_note : "it was compiled without one");
+        }
     }
     j.c.res->from_version = j.c.res->to_version = w.newest;
     return end_call(&j.c, rc);

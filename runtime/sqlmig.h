@@ -547,8 +547,9 @@ struct sqlmig_status_row {
 ** On success, when the database has nothing in it yet, `res->message` says
 ** how sqlmig_migrate() will create it: "a fresh database: sqlmig_migrate()
 ** creates version N from the snapshot, in one transaction", or that it
-** applies the migrations in one transaction, followed by why not the
-** snapshot (set->snapshot_note, or what the database lacks); it is empty
+** applies the migrations in one transaction (split before and after each
+** no-transaction or attaching one), followed by why not the snapshot
+** (set->snapshot_note, or what the database lacks); it is empty
 ** for any other database. Like sqlmig_verify() and sqlmig_resolve(), it
 ** runs on sqlmig's own connection, which waits busy_timeout_ms for a lock.
 */

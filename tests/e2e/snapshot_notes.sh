@@ -161,6 +161,11 @@ ok $? "the snapshot switches the file to WAL"
 history notx 0001_a.sql "CREATE TABLE a (x);" 0002_b.sql "-- sqlmig:no-transaction
 VACUUM;"
 pure notx "a no-transaction migration that runs VACUUM"
+history fkon 0001_p.sql "CREATE TABLE p (id INTEGER PRIMARY KEY);" 0002_fk.sql "-- sqlmig:no-transaction
+PRAGMA foreign_keys = ON;" 0003_c.sql "CREATE TABLE c (p INTEGER REFERENCES p (id));
+INSERT INTO p VALUES (1);
+INSERT INTO c VALUES (1);"
+pure fkon "a no-transaction migration that only switches foreign_keys on"
 history page 0001_a.sql "PRAGMA page_size = 8192;
 CREATE TABLE a (x);"
 pure page "PRAGMA page_size in a transaction, where it changes nothing"

@@ -130,6 +130,17 @@ static const struct sqlmig_migration notx[] = {
     MIG(3, "later", "0003_later.sql", "CREATE TABLE later(x);\n", 1, CK("00a3"), 0),
 };
 static const struct sqlmig_set set_notx = { notx, 3, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL };
+/* A fresh database: {1, 2} in one transaction, 3 on its own, {4, 5} in one. */
+static const struct sqlmig_migration notx_split[] = {
+    M1,
+    M2,
+    MIG(3, "user_version", "0003_user_version.sql", "-- sqlmig:no-transaction\nPRAGMA user_version = 7;\n", 1,
+        CK("00b3"), NOTX),
+    MIG(4, "later", "0004_later.sql", "CREATE TABLE later(x);\n", 1, CK("00b4"), 0),
+    MIG(5, "latest", "0005_latest.sql", "CREATE TABLE latest(x);\n", 1, CK("00b5"), 0),
+};
+static const struct sqlmig_set set_notx_split = { notx_split, 5, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0,
+                                                  NULL, NULL };
 static const struct sqlmig_migration notx_bad[] = {
     M1,
     MIG(2, "ntbad", "0002_ntbad.sql", "CREATE TABLE nt1(x);\nINSERT INTO nope VALUES(1);\n", 1, CK("00a4"), NOTX),
@@ -226,9 +237,10 @@ static int on_commit(void *ctx)
     return 0;
 }
 
-/* Counts the statements a connection runs, and sqlmig's ledger queries. */
+/* Counts the statements a connection runs, sqlmig's ledger queries and its
+** write transactions. */
 struct trace {
-    int all, full, partial;
+    int all, full, partial, begins;
 };
 
 static int on_stmt(unsigned type, void *ctx, void *p, void *x)
@@ -238,6 +250,7 @@ static int on_stmt(unsigned type, void *ctx, void *p, void *x)
     (void)type;
     (void)p;
     t->all++;
+    t->begins += strcmp(sql, "BEGIN IMMEDIATE") == 0;
     if (strncmp(sql, "SELECT version, checksum, execution_ms", 38) == 0) {
         if (strstr(sql, "WHERE"))
             t->partial++;
@@ -296,7 +309,7 @@ static void test_fresh_and_rerun(void)
 {
     sqlite3 *db = fresh();
     sqlmig_result r;
-    struct trace t = { 0, 0, 0 };
+    struct trace t = { 0, 0, 0, 0 };
     struct watch w;
     char before[8192], after[8192], buf[128];
     int n = 0, rc;
@@ -344,7 +357,7 @@ static void test_older_version(void)
 {
     sqlite3 *db = fresh();
     sqlmig_result r;
-    struct trace t = { 0, 0, 0 };
+    struct trace t = { 0, 0, 0, 0 };
     struct watch w;
 
     OK(sqlmig_migrate(db, &set2, NULL, &r) == SQLMIG_OK && r.applied == 2, "older: set of 2 applied");
@@ -581,6 +594,17 @@ static void test_batch(void)
     OK(rc == SQLMIG_OK && r.applied == 3 && qint(db, "PRAGMA user_version") == 7 && has_table(db, "later")
        && qint(db, "SELECT count(*) FROM schema_migrations WHERE execution_ms >= 0") == 3,
        "batch split by a no-transaction migration: all 3 applied");
+    sqlite3_close(db);
+
+    /* A fresh database is one transaction, split only around the
+    ** no-transaction migration: {1, 2}, its started row, its completed row,
+    ** {4, 5}; one transaction per migration would be six. */
+    db = fresh();
+    rc = migrate_watched(db, &set_notx_split, 0, &w, &r);
+    OK(rc == SQLMIG_OK && r.applied == 5 && qint(db, "PRAGMA user_version") == 7 && has_table(db, "latest"),
+       "fresh, split: all 5 applied (%s)", r.message);
+    OK(w.t.begins == 4, "fresh, split: one write transaction before the no-transaction migration and one after it, "
+       "besides its two ledger rows (%d)", w.t.begins);
     sqlite3_close(db);
 }
 
