@@ -3,7 +3,7 @@
 ** its text only, and it leaves nothing on the caller's connection.
 **
 ** Each case sets up what a real host does (an attached database, a setting,
-** a temp table) and checks that the migration neither sees it nor leaves
+** a temp table, an authorizer) and checks that the migration neither sees it nor leaves
 ** anything behind; that one call and one call per release give the same
 ** database; that a foreign key violation the host's data already had does
 ** not block a migration (one the migration adds still does); and the smaller
@@ -130,6 +130,44 @@ static void test_caller_settings(void)
     OK(qint(db, "PRAGMA recursive_triggers") == 1 && qint(db, "PRAGMA reverse_unordered_selects") == 1
        && qint(db, "PRAGMA legacy_alter_table") == 1,
        "the caller's settings are as the caller left them");
+    setup_close(db);
+}
+
+/* The caller's temp table of a main table's name, and its authorizer. */
+static const struct sqlmig_migration items[] = {
+    MIG(1, "CREATE TABLE items(x);\nINSERT INTO items VALUES (1);\nDELETE FROM items WHERE x = 0;\n", CK("a021")),
+};
+static const struct sqlmig_set set_items = SET(items);
+
+/* An authorizer that counts the calls that name the table items (the
+** migration's statements all do; sqlmig's own reads never), and denies
+** every CREATE TABLE. */
+static int deny_create(void *ctx, int action, const char *a, const char *b, const char *d, const char *t)
+{
+    (void)d, (void)t;
+    *(int *)ctx += (a && strcmp(a, "items") == 0) || (b && strcmp(b, "items") == 0);
+    return action == SQLITE_CREATE_TABLE ? SQLITE_DENY : SQLITE_OK;
+}
+
+static void test_caller_temp_and_authorizer(void)
+{
+    char path[256];
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path);
+    int rc, calls = 0;
+
+    setup_exec(db, "CREATE TEMP TABLE items(x); INSERT INTO temp.items VALUES (0)");
+    sqlite3_set_authorizer(db, deny_create, &calls);
+    rc = migrate(db, &set_items, &res);
+    OK(rc == SQLMIG_OK, "a caller with a temp table and an authorizer: migrated (%s: %s)", sqlmig_errname(rc),
+       res.message);
+    OK(calls == 0, "the caller's authorizer saw none of the migration's statements (%d calls)", calls);
+    OK(qint(db, "SELECT count(*) FROM temp.items WHERE x = 0") == 1 && qint(db, "SELECT count(*) FROM temp.items") == 1,
+       "the caller's temp table is not what the migration's unqualified names reached");
+    OK(qint(db, "SELECT count(*) FROM main.items WHERE x = 1") == 1, "the migration wrote the main table");
+    OK(sqlite3_exec(db, "CREATE TABLE mine(x)", NULL, NULL, NULL) == SQLITE_AUTH,
+       "the caller's authorizer is still in place afterwards");
+    sqlite3_set_authorizer(db, NULL, NULL);
     setup_close(db);
 }
 
@@ -782,6 +820,7 @@ int main(void)
         setup_die("mkdtemp");
     test_attached_database();
     test_caller_settings();
+    test_caller_temp_and_authorizer();
     test_leaves_nothing();
     test_one_call_or_two();
     test_foreign_keys_already_broken();
