@@ -586,13 +586,15 @@ static void check_emitters(const struct tool_folder *tf)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The first line of text that is not a warning about a file (warnings of
-** earlier migrations may come before the error). */
+/* The first line of text that is not a warning or a note about a file
+** (those of earlier migrations may come before the error: an empty down
+** part's note, say). */
 static const char *first_error(const char *text, const struct file *files, size_t n)
 {
     const char *lf;
 
-    while ((lf = strchr(text, '\n')) != NULL && names_a_file(text, "warning", files, n))
+    while ((lf = strchr(text, '\n')) != NULL
+           && (names_a_file(text, "warning", files, n) || names_a_file(text, "note", files, n)))
         text = lf + 1;
     return text;
 }
