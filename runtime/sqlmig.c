@@ -1284,6 +1284,7 @@ static int keeps_own_schema(struct call *c, int64_t newest)
 #define SEEN_SETTING 0x01u /* set a PRAGMA: the baseline must come back */
 #define SEEN_TEMP    0x02u /* created a temp object: drop what is left */
 #define SEEN_ATTACH  0x04u /* attached a database */
+#define SEEN_TRANSACTION 0x08u /* a no-transaction migration's own BEGIN, COMMIT or SAVEPOINT */
 #define FK_ALL       0x10u /* more tables than written[] holds: check them all */
 
 #define NAMES 8
@@ -1317,6 +1318,9 @@ struct migrate {
     int skip;          /* the statement just prepared is that BEGIN or COMMIT */
     const char *begin_at; /* where that BEGIN is */
     unsigned seen;
+    /* The violations already in the database: not kept aside (the migration
+    ** can run twice), to be kept before it writes, or kept. */
+    enum { KEEP_NONE, KEEP_PENDING, KEEP_DONE } keep;
     const char *refused;
     int refused_code;
     int refused_word;  /* the message follows the statement's first word */
@@ -1396,11 +1400,13 @@ static int guard(void *p, int action, const char *a, const char *b, const char *
                           "migration per transaction");
         /* fall through */
     case SQLITE_SAVEPOINT:
-        return j->running_in_tx
-               ? refuse(j, SQLMIG_MIGRATION, 1, "is transaction control, in a migration that runs in a "
-                        "transaction (sqlmig wraps each migration in BEGIN IMMEDIATE ... COMMIT): remove it, or "
-                        "make the first line '-- sqlmig:no-transaction'")
-               : SQLITE_OK;
+        if (!j->running_in_tx) {
+            j->seen |= SEEN_TRANSACTION;
+            return SQLITE_OK;
+        }
+        return refuse(j, SQLMIG_MIGRATION, 1, "is transaction control, in a migration that runs in a "
+                      "transaction (sqlmig wraps each migration in BEGIN IMMEDIATE ... COMMIT): remove it, or "
+                      "make the first line '-- sqlmig:no-transaction'");
     case SQLITE_ATTACH: /* VACUUM, outside a transaction, attaches '' for itself */
         j->seen |= SEEN_ATTACH;
         /* a is NULL for a file name computed by an expression: refused too. */
@@ -1500,6 +1506,8 @@ static int located(struct migrate *j, const struct sqlmig_migration *m, const ch
     return code;
 }
 
+static int keep_violations(struct migrate *j);
+
 /*
 ** Run m's up-SQL statement by statement, under guard(). Each prepare gets
 ** the remaining length counting the NUL that ends every generated literal:
@@ -1531,6 +1539,11 @@ static int run(struct migrate *j, const struct sqlmig_migration *m, int in_tx)
                 j->begin_at = at;
             sqlite3_finalize(st);
             st = NULL;
+        }
+        if (rc == SQLITE_OK && st && j->keep == KEEP_PENDING && (j->names || j->seen & (FK_ALL | SEEN_TRANSACTION))
+            && (rc = keep_violations(j)) != 0) {
+            sqlite3_finalize(st);
+            break;
         }
         /* Outside a transaction, a statement that reads before it writes
         ** (PRAGMA journal_mode=WAL) gets SQLITE_BUSY at once, without the
@@ -1668,29 +1681,56 @@ static int fk_query(struct migrate *j, const char *form, int all, int *found)
 }
 
 /*
+** Keep aside, in temp.sqlmig_fk, the foreign key violations already in the
+** database, for a migration that cannot run twice (no-transaction, or one
+** that attaches). run() does it just before the migration's first statement
+** that writes a table or begins a transaction, when the database is still
+** as the migration found it, so that one that writes nothing (a journal
+** mode, VACUUM, a foreign_keys switch) checks nothing. The statements are
+** sqlmig's, not the migration's: the guard lets them be, and the
+** migration's last_insert_rowid() stays as it was.
+*/
+static int keep_violations(struct migrate *j)
+{
+    const struct sqlmig_migration *m = j->running;
+    sqlite3_int64 rowid = sqlite3_last_insert_rowid(j->c.db);
+    int rc, found;
+
+    j->keep = KEEP_DONE;
+    j->running = NULL;
+    rc = fk_query(j, FK_KEEP, 1, &found);
+    j->running = m;
+    sqlite3_set_last_insert_rowid(j->c.db, rowid);
+    return rc;
+}
+
+/*
 ** Run m and check it: its statements, then the connection's settings back,
 ** then, in a transaction, the foreign keys it could have broken. If one is
 ** broken, m runs once more, from the savepoint before it, now with the
 ** violations that were there before it kept aside, so that only those it
 ** added fail it. A no-transaction migration cannot run twice: for it they
-** are kept aside before it runs. Last, its temp objects are dropped.
+** are kept aside before it writes. Last, its temp objects are dropped.
 */
 static int run_checked(struct migrate *j, const struct sqlmig_migration *m, int in_tx)
 {
     struct call *c = &j->c;
     int64_t before = 0;
-    /* A migration that attaches cannot run twice (its ATTACH would find the
-    ** name taken): like a no-transaction one, it keeps the violations first. */
-    int rc, found = 0, kept = !in_tx || m->flags & SQLMIG_ATTACH, touched, unused;
+    int rc, found = 0, kept, touched, unused;
 
     j->seen = 0;
     j->names = 0;
     j->violation[0] = '\0';
-    rc = kept ? fk_query(j, FK_KEEP, 1, &found) : 0;
-    if (rc == 0 && (rc = run(j, m, in_tx)) == 0)
+    /* A migration that attaches cannot run twice (its ATTACH would find the
+    ** name taken): like a no-transaction one, it keeps the violations first,
+    ** before it writes (keep_violations()). A table is noted when a
+    ** statement is prepared, so one it touched was kept before it ran. */
+    j->keep = !in_tx || m->flags & SQLMIG_ATTACH ? KEEP_PENDING : KEEP_NONE;
+    if ((rc = run(j, m, in_tx)) == 0)
         rc = restore_settings(j);
     touched = j->names || j->seen & FK_ALL;
-    if (rc == 0 && touched && (rc = fk_query(j, FK_CHECK, 0, &found)) == 0 && found && !kept) {
+    kept = j->keep == KEEP_DONE;
+    if (rc == 0 && touched && (rc = fk_query(j, FK_CHECK, 0, &found)) == 0 && found && j->keep == KEEP_NONE) {
         kept = 1;
         if ((rc = simple(c, "ROLLBACK TO sqlmig")) == 0 && (rc = fk_query(j, FK_KEEP, 0, &unused)) == 0
             && (rc = run(j, m, in_tx)) == 0)

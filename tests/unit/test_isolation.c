@@ -340,6 +340,81 @@ static void test_foreign_keys_already_broken(void)
     setup_close(db);
 }
 
+/* No-transaction migrations on a database that already holds a violation:
+** the violations are kept aside before the first write, or not at all. */
+static const struct sqlmig_migration fk_notx_touch[] = {
+    FK1,
+    MIG_NOTX(2, "-- sqlmig:no-transaction\nUPDATE pets SET id = id;\nINSERT INTO owners(id) VALUES (1);\n", CK("a012")),
+};
+static const struct sqlmig_set set_fk_notx_touch = SET(fk_notx_touch);
+static const struct sqlmig_migration fk_notx_adds[] = {
+    FK1,
+    MIG_NOTX(2, "-- sqlmig:no-transaction\nPRAGMA user_version = 2;\nBEGIN;\nINSERT INTO pets(owner) VALUES (77);\n"
+                "COMMIT;\n", CK("a013")),
+};
+static const struct sqlmig_set set_fk_notx_adds = SET(fk_notx_adds);
+static const struct sqlmig_migration fk_notx_nothing[] = {
+    FK1,
+    MIG_NOTX(2, "-- sqlmig:no-transaction\nPRAGMA user_version = 3;\n", CK("a014")),
+};
+static const struct sqlmig_set set_fk_notx_nothing = SET(fk_notx_nothing);
+
+/* Counts sqlmig's statements that keep violations aside. */
+static int on_keep(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)type, (void)p;
+    *(int *)ctx += strncmp(x, "CREATE TEMP TABLE sqlmig_fk", 27) == 0;
+    return 0;
+}
+
+static int trace_keeps(void *ctx, sqlite3 *conn)
+{
+    sqlite3_trace_v2(conn, SQLITE_TRACE_STMT, on_keep, ctx);
+    return 0;
+}
+
+static void test_foreign_keys_no_transaction(void)
+{
+    char path[256], seen[4096] = "";
+    sqlmig_result res;
+    sqlmig_options o;
+    sqlite3 *db;
+    int rc, keeps = 0;
+
+    memset(&o, 0, sizeof o);
+    o.log = on_log;
+    o.log_ctx = seen;
+    o.connect = trace_keeps;
+    o.hook_ctx = &keeps;
+
+    db = fresh(path, sizeof path);
+    migrate(db, &set_fk1, &res);
+    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
+    rc = sqlmig_migrate(db, &set_fk_notx_touch, &o, &res);
+    OK(rc == SQLMIG_OK && keeps == 1 && strstr(seen, "already in the database") != NULL,
+       "a no-transaction migration that writes where a violation already is: applied, the violation kept aside "
+       "once and reported (%s: %s)", sqlmig_errname(rc), res.message);
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    migrate(db, &set_fk1, &res);
+    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
+    keeps = 0;
+    rc = sqlmig_migrate(db, &set_fk_notx_adds, &o, &res);
+    OK(rc == SQLMIG_FOREIGN_KEY && keeps == 1 && strstr(res.message, "table pets") != NULL,
+       "one that adds a violation inside its own BEGIN ... COMMIT fails (%s: %s)", sqlmig_errname(rc), res.message);
+    setup_close(db);
+
+    db = fresh(path, sizeof path);
+    migrate(db, &set_fk1, &res);
+    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
+    keeps = 0;
+    rc = sqlmig_migrate(db, &set_fk_notx_nothing, &o, &res);
+    OK(rc == SQLMIG_OK && keeps == 0 && qint(db, "PRAGMA user_version") == 3,
+       "one that writes no table checks no foreign key (%d kept)", keeps);
+    setup_close(db);
+}
+
 /* An INSERT OR REPLACE that deletes a parent row is checked like a DELETE. */
 static const struct sqlmig_migration fk_replace[] = {
     MIG(1, "CREATE TABLE p(id INTEGER PRIMARY KEY, code TEXT UNIQUE);\n"
@@ -830,6 +905,7 @@ int main(void)
     test_leaves_nothing();
     test_one_call_or_two();
     test_foreign_keys_already_broken();
+    test_foreign_keys_no_transaction();
     test_ledger_named_like_a_table();
     test_control_characters();
     test_verify_newer_build();
