@@ -1912,6 +1912,7 @@ static int create_from_snapshot(struct migrate *j)
     j->whole.up_line = 1;
     j->c.cur = &j->whole;
     j->seen = 0;
+    j->keep = KEEP_NONE; /* one transaction, checked whole below */
     if ((rc = run(j, &j->whole, 1)) != 0 || (rc = fk_query(j, FK_CHECK, 1, &found)) != 0)
         return rc;
     if (found) {
