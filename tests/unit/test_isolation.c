@@ -301,16 +301,27 @@ static void on_log(void *ctx, int level, const char *msg)
         snprintf(seen + n, 4096 - n, "%d:%s\n", level, msg);
 }
 
+/* A database at version 1 whose pets already refer to a missing owner, as
+** an application that ran with foreign keys off (SQLite's default) makes. */
+static sqlite3 *with_old_violation(void)
+{
+    char path[256];
+    sqlmig_result res;
+    sqlite3 *db = fresh(path, sizeof path);
+
+    migrate(db, &set_fk1, &res);
+    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
+    return db;
+}
+
 static void test_foreign_keys_already_broken(void)
 {
     char path[256], seen[4096] = "";
     sqlmig_result res;
     sqlmig_options o;
-    sqlite3 *db = fresh(path, sizeof path);
-    int rc = migrate(db, &set_fk1, &res);
+    sqlite3 *db = with_old_violation();
+    int rc;
 
-    /* The application ran with foreign keys off (SQLite's default). */
-    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
     memset(&o, 0, sizeof o);
     o.log = on_log;
     o.log_ctx = seen;
@@ -375,7 +386,7 @@ static int trace_keeps(void *ctx, sqlite3 *conn)
 
 static void test_foreign_keys_no_transaction(void)
 {
-    char path[256], seen[4096] = "";
+    char seen[4096] = "";
     sqlmig_result res;
     sqlmig_options o;
     sqlite3 *db;
@@ -387,27 +398,21 @@ static void test_foreign_keys_no_transaction(void)
     o.connect = trace_keeps;
     o.hook_ctx = &keeps;
 
-    db = fresh(path, sizeof path);
-    migrate(db, &set_fk1, &res);
-    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
+    db = with_old_violation();
     rc = sqlmig_migrate(db, &set_fk_notx_touch, &o, &res);
     OK(rc == SQLMIG_OK && keeps == 1 && strstr(seen, "already in the database") != NULL,
        "a no-transaction migration that writes where a violation already is: applied, the violation kept aside "
        "once and reported (%s: %s)", sqlmig_errname(rc), res.message);
     setup_close(db);
 
-    db = fresh(path, sizeof path);
-    migrate(db, &set_fk1, &res);
-    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
+    db = with_old_violation();
     keeps = 0;
     rc = sqlmig_migrate(db, &set_fk_notx_adds, &o, &res);
     OK(rc == SQLMIG_FOREIGN_KEY && keeps == 1 && strstr(res.message, "table pets") != NULL,
        "one that adds a violation inside its own BEGIN ... COMMIT fails (%s: %s)", sqlmig_errname(rc), res.message);
     setup_close(db);
 
-    db = fresh(path, sizeof path);
-    migrate(db, &set_fk1, &res);
-    setup_exec(db, "INSERT INTO pets(owner) VALUES (42)");
+    db = with_old_violation();
     keeps = 0;
     rc = sqlmig_migrate(db, &set_fk_notx_nothing, &o, &res);
     OK(rc == SQLMIG_OK && keeps == 0 && qint(db, "PRAGMA user_version") == 3,
